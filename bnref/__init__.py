@@ -1,0 +1,8 @@
+"""bnref: 처음부터 다시 쓴 배치 정규화(batch normalization), ``torch.nn.BatchNorm*`` 의 쌍둥이.
+
+수학은 :mod:`bnref.functional`, 층(매개변수·버퍼·장부 정리)은 :mod:`bnref.modules`.
+"""
+from bnref import functional
+from bnref.modules import BatchNorm1d, BatchNorm2d, BatchNorm3d
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "functional"]

@@ -1,0 +1,276 @@
+r"""배치 정규화의 수학 (the math of batch normalization), ``torch.nn.functional.batch_norm``의 쌍둥이.
+
+채널마다 (dim 1) 나머지 모든 차원에 걸쳐 평균과 분산을 구해 정규화하고, γ(weight)로 늘이고
+β(bias)만큼 옮깁니다. 계산은 작은 함수로 나뉘어 있어서 ``bnref.sync`` 같은 다른 구현이
+통계나 기울기 합만 바꿔 끼워 다시 쓸 수 있습니다.
+
+- :func:`_reduce_dims`, :func:`_per_channel`, :func:`_count`: 모양(shape) 다루기
+- :func:`_batch_stats`: 두 번 훑는(two-pass) 채널별 평균과 편향(biased) 분산
+- :func:`_normalize`: 주어진 평균·invstd로 정규화하고 γ, β 적용
+- :func:`_update_running_stats`: running_mean / running_var 갱신 (비편향(unbiased) 분산)
+- :func:`_grad_sums`, :func:`_grad_input`: 닫힌 꼴(closed-form) 역전파
+"""
+import math
+
+import torch
+
+__all__ = ["batch_norm"]
+
+
+# ---------------------------------------------------------------- shapes
+def _reduce_dims(input):
+    """통계를 모으는 차원: 채널(dim 1)만 빼고 전부. (N, C, *) -> (0, 2, 3, ...)"""
+    return (0, *range(2, input.dim()))
+
+
+def _per_channel(t, input):
+    """채널별 값 (C,) 을 input에 브로드캐스트되는 (1, C, 1, ...) 모양으로."""
+    return t.reshape(1, -1, *([1] * (input.dim() - 2)))
+
+
+def _count(input):
+    """채널 하나가 보는 값의 개수 n = N · (공간 크기)."""
+    return input.size(0) * math.prod(input.shape[2:])
+
+
+def _compute_dtype(input):
+    # float16/bfloat16 은 float32 로 올려 계산하고, 채널별 합은 항상 float64 로 모읍니다.
+    return torch.float64 if input.dtype == torch.float64 else torch.float32
+
+
+# ---------------------------------------------------------------- forward
+def _batch_stats(x):
+    """채널별 평균과 편향 분산 (float64) 을 두 번 훑어(two-pass) 구합니다.
+
+    첫 번째: 대략의 평균 ``shift``. 두 번째: 중심을 옮긴 값 d = x − shift 의 합 Σd, Σd².
+    x 가 shift 근처에 있으면 d 는 반올림 없이 정확하고(Sterbenz), 분산은 작은 수 d 에서
+    구하므로 E[x²]−E[x]² 처럼 큰 두 수를 빼며 자릿수를 잃지 않습니다 (corrected two-pass):
+
+        mean = shift + Σd/n,   var = (Σd² − (Σd)²/n) / n      ← 편향(biased) 분산, n 으로 나눔
+
+    torch.sum 은 CPU 에서 float32 도 쌍별(cascade) 합을 하므로 오차가 log n 정도로만 자랍니다.
+    돌려주는 d 는 정규화와 역전파가 다시 씁니다 (메모리를 한 번 덜 훑기 위해).
+
+    Returns: (d, shift, mean, var) — d 는 x 와 같은 모양, 나머지는 (C,).
+    """
+    dims = _reduce_dims(x)
+    n = _count(x)
+    shift = x.mean(dims)                                  # (C,) 첫 번째 훑기
+    d = x - _per_channel(shift, x)                        # (N, C, *) 
+    sum_d = d.sum(dims).double()
+    sum_d2 = (d * d).sum(dims).double()
+    mean = shift.double() + sum_d / n
+    var = (sum_d2 - sum_d * sum_d / n) / n
+    return d, shift, mean, var.clamp(min=0)
+
+
+def _invstd(var, eps):
+    """1/√(var + eps): eps 는 분산이 0 에 가까워도 나눗셈이 폭주하지 않게 합니다."""
+    return torch.rsqrt(var + eps)
+
+
+def _normalize(centred, offset, invstd, weight, bias):
+    """y = (x − mean)·invstd·γ + β 를 메모리 한 번 훑기로 계산합니다.
+
+    ``centred`` = x − shift (shift 는 아무 채널별 상수, 0 이어도 됨), ``offset`` = mean − shift.
+    그러면 y = centred·scale + (β − offset·scale), scale = γ·invstd 이고, 채널별 계수는 float64 로
+    미리 계산합니다.
+    """
+    scale = invstd if weight is None else invstd * weight.double()
+    beta = -offset * scale if bias is None else bias.double() - offset * scale
+    dt = centred.dtype
+    return torch.addcmul(_per_channel(beta.to(dt), centred), centred, _per_channel(scale.to(dt), centred))
+
+
+@torch.no_grad()
+def _update_running_stats(running_mean, running_var, mean, var, n, momentum):
+    """제자리(in place) 갱신: r ← (1 − momentum)·r + momentum·(배치 통계).
+
+    running_var 에는 비편향(unbiased) 분산 var·n/(n−1) 을 넣습니다 (정규화에는 편향 분산).
+    """
+    if running_mean is None or n == 0:
+        return
+    unbiased = var * n / (n - 1)
+    running_mean.copy_((1 - momentum) * running_mean.double() + momentum * mean)
+    running_var.copy_((1 - momentum) * running_var.double() + momentum * unbiased)
+
+
+# ---------------------------------------------------------------- backward
+def _grad_sums(grad_out, centred, offset, invstd):
+    """채널별 두 합 Σdy 와 Σdy·x̂ (float64), x̂ = (centred − offset)·invstd."""
+    dims = _reduce_dims(centred)
+    sum_dy = grad_out.sum(dims).double()
+    sum_dy_d = (grad_out * centred).sum(dims).double()
+    return sum_dy, (sum_dy_d - offset * sum_dy) * invstd
+
+
+def _grad_input(grad_out, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n):
+    """훈련 모드의 닫힌 꼴 dx (평균과 분산도 x 에 달려 있음을 반영):
+
+        dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
+
+    x̂ = (centred − offset)·invstd 를 풀어 쓰면 dx = a·dy + b·centred + c 이고, 채널별 계수
+    a, b, c 만 float64 로 구한 뒤 메모리를 두 번만 훑습니다.
+    """
+    g = invstd if weight is None else invstd * weight.double()   # γ·invstd
+    a = g
+    b = -g * invstd * sum_dy_xhat / n                              # x̂ 항의 계수 (centred 에 대해)
+    c = -g * sum_dy / n - b * offset
+    dt = grad_out.dtype
+    dx = torch.addcmul(_per_channel(c.to(dt), centred), grad_out, _per_channel(a.to(dt), centred))
+    return dx.addcmul_(centred, _per_channel(b.to(dt), centred))
+
+
+class _BatchNormFunction(torch.autograd.Function):
+    """정방향은 통계와 정규화, 역전파는 손으로 쓴 닫힌 꼴 (dx, dγ, dβ)."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
+        x = input.to(_compute_dtype(input))
+        if training:
+            centred, shift, mean, var = _batch_stats(x)
+            _update_running_stats(running_mean, running_var, mean, var, _count(x), momentum)
+            offset = mean - shift.double()
+        else:                                   # 평가: 저장된 통계를 상수로 씀
+            centred, shift, mean, var = x, None, running_mean.double(), running_var.double()
+            offset = mean
+        invstd = _invstd(var, eps)
+        ctx.save_for_backward(input, weight, centred, shift, offset, invstd)
+        ctx.training, ctx.eps = training, eps
+        ctx.bias_dtype = None if bias is None else bias.dtype
+        return _normalize(centred, offset, invstd, weight, bias).to(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        input, weight, centred, shift, offset, invstd = ctx.saved_tensors
+        dy = grad_out.to(centred.dtype)
+        if torch.is_grad_enabled():
+            # create_graph=True (이중 미분): x̂ 를 input 에서 미분 가능한 연산으로 다시 만들어
+            # 그래프가 x 까지 이어지게 합니다. 수식은 같습니다.
+            centred = input.to(centred.dtype) - (0 if shift is None else _per_channel(shift, input))
+            if ctx.training:
+                dims = _reduce_dims(centred)
+                offset = centred.mean(dims).double()
+                invstd = _invstd(centred.var(dims, correction=0).double(), ctx.eps)
+        n = _count(centred)
+        sum_dy, sum_dy_xhat = _grad_sums(dy, centred, offset, invstd)
+        if not ctx.needs_input_grad[0]:
+            dx = None
+        elif ctx.training:
+            dx = _grad_input(dy, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n)
+        else:                                   # 평가: 통계가 상수라 dx = γ·invstd·dy
+            g = invstd if weight is None else invstd * weight.double()
+            dx = dy * _per_channel(g.to(dy.dtype), dy)
+        dx = None if dx is None else dx.to(input.dtype)
+        dw = sum_dy_xhat.to(weight.dtype) if ctx.needs_input_grad[1] else None
+        db = sum_dy.to(ctx.bias_dtype) if ctx.needs_input_grad[2] else None
+        return dx, dw, db, None, None, None, None, None
+
+
+# ---------------------------------------------------------------- checks
+def _dtype_name(dtype):
+    return torch.empty(0, dtype=dtype).type().split(".")[-1][: -len("Tensor")]
+
+
+def _check_args(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """torch 가 내는 오류를 같은 종류·같은 문장·같은 순서로 냅니다. 아무것도 바꾸지 않습니다."""
+    if training:
+        size = input.size()
+        size_prods = size[0]
+        for i in range(len(size) - 2):
+            size_prods *= size[i + 2]
+        if size_prods == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if momentum is None:  # torch 의 인자 검사(argument parser)와 같은 문장
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+    num_features = input.size(1) if input.dim() > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is None and not training and name.startswith("running"):
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
+        if t is not None and t.numel() != num_features:
+            raise RuntimeError(f"{name} should contain {num_features} elements not {t.numel()}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    input.size(1)  # 1차원 입력이면 torch 와 같은 IndexError
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad and torch.is_grad_enabled():
+            raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with respect to "
+                               f"argument '{name}'. This input cannot have requires_grad True.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{_dtype_name(input.dtype)}'")
+    _check_dtypes(input, [weight, bias, running_mean, running_var], training)
+    for t in (running_mean, running_var):
+        if t is not None and t.dim() != 1:
+            raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {t.dim()}")
+
+
+def _check_dtypes(input, params, training):
+    # CPU 규칙: 모두 input 과 같은 dtype, 또는 input 이 float16/bfloat16 이고 나머지가 모두 float32.
+    given = [t for t in params if t is not None]
+    if not given:
+        return
+    if given[0].dtype != input.dtype:
+        if any(t.dtype != torch.float32 for t in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype not in (torch.float16, torch.bfloat16):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    order = params[2:] + params[:2] if training else params
+    for t in order:
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {_dtype_name(input.dtype)} but found {_dtype_name(t.dtype)}")
+
+
+# ---------------------------------------------------------------- public
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    r"""Apply Batch Normalization for each channel across a batch of data.
+
+    ``torch.nn.functional.batch_norm`` 과 같은 시그니처, 같은 결과. 채널 c 마다
+
+    .. math::
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
+
+    훈련(``training=True``)에서는 배치의 평균과 편향(biased) 분산(n 으로 나눔)으로 정규화하고,
+    ``running_mean``/``running_var`` 가 있으면 제자리에서 갱신합니다:
+    ``r ← (1 − momentum)·r + momentum·stat``, 이때 분산은 비편향(unbiased, n−1 로 나눔)입니다.
+    평가(``training=False``)에서는 저장된 ``running_mean``/``running_var`` 로 정규화합니다.
+
+    torch 와 달리 float32/float16/bfloat16 입력의 통계도 두 번 훑어 float64 로 합치므로, 값이
+    평균에서 멀리(예: 1e5 근처) 있어도 분산이 정확합니다. 출력은 입력과 같은 dtype 입니다.
+
+    Args:
+        input: (N, C), (N, C, L), (N, C, H, W) 또는 (N, C, D, H, W) 텐서.
+        running_mean: (C,) 또는 None (훈련에서만 None 가능). 훈련이면 제자리 갱신.
+        running_var: (C,) 또는 None. 훈련이면 비편향 분산으로 제자리 갱신.
+        weight: γ, (C,) 또는 None (=1). Default: ``None``
+        bias: β, (C,) 또는 None (=0). Default: ``None``
+        training: 배치 통계를 쓸지. Default: ``False``
+        momentum: running 통계에 새 배치가 차지하는 몫. Default: 0.1
+        eps: 분모에 더하는 작은 수. Default: 1e-5
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: :math:`(N, C, *)` (input 과 같은 모양, 같은 dtype)
+
+    Examples::
+
+        >>> import torch
+        >>> from bnref.functional import batch_norm
+        >>> x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])      # (N=4, C=1)
+        >>> rm, rv = torch.zeros(1), torch.ones(1)
+        >>> y = batch_norm(x, rm, rv, training=True)
+        >>> y.flatten()
+        tensor([-1.3416, -0.4472,  0.4472,  1.3416])
+        >>> rm, rv                       # 0.1·2.5,  0.9 + 0.1·(5/3)  ← 비편향 분산
+        (tensor([0.2500]), tensor([1.0667]))
+        >>> x = torch.arange(24.0).reshape(2, 3, 4) + 1e5       # 평균에서 먼 값
+        >>> y = batch_norm(x, None, None, training=True)
+        >>> round(y.mean().item(), 4) + 0.0, round(y.var(correction=0).item(), 4)
+        (0.0, 1.0)
+    """
+    _check_args(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    return _BatchNormFunction.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
