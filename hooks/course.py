@@ -1,0 +1,92 @@
+"""MkDocs hook: the lessons in lessons/*.py become executed pages of the site.
+
+At every build (and every `mkdocs serve` reload):
+1. the bnref wheel is built and published at /bnref/<wheel> (wheel_build.py);
+2. each lesson is executed with a setup cell in front (setup_cell.py), or taken from the cache when
+   neither it, bnref, nor the tool chain changed (lesson_exec.py); a raising cell or any stderr output
+   (a warning) fails the build;
+3. each executed notebook becomes a Markdown page lessons/<name>.md with its figures, plus the
+   download lessons/<name>.ipynb (lesson_markdown.py);
+4. every page's math becomes MathML (math_mathml.py).
+
+Settings, in mkdocs.yml: `site_url` (the wheel's address in the setup cell) and
+`extra.course.github_repo` / `extra.course.pages_branch` (the "Colab에서 열기" link; the published
+site must be on that branch, as `mkdocs gh-deploy` does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import nbformat
+from lesson_exec import LessonError, execute_all
+from lesson_markdown import LessonPageError, notebook_to_markdown
+from math_mathml import MathError, render_math
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from setup_cell import colab_url, setup_source, wheel_url
+from wheel_build import build_wheel
+
+log = logging.getLogger("mkdocs.hooks.course")
+
+LESSON_GLOB = "[0-9][0-9]_*.py"
+
+
+def _root(config) -> Path:
+    return Path(config.config_file_path).resolve().parent
+
+
+def lesson_header(name: str, colab: str) -> str:
+    """Download and Colab links under a lesson's title."""
+    return (
+        f'[노트북 내려받기 (.ipynb)]({name}.ipynb){{ .md-button download="{name}.ipynb" }}\n'
+        f"[Colab에서 열기]({colab}){{ .md-button }}"
+    )
+
+
+def on_files(files: Files, config) -> Files:
+    root = _root(config)
+    course = config.extra.get("course", {})
+    started = time.perf_counter()
+
+    wheel, wheel_bytes = build_wheel(root)
+    files.append(File.generated(config, f"bnref/{wheel}", content=wheel_bytes))
+
+    lessons = sorted((root / "lessons").glob(LESSON_GLOB))
+    setup = setup_source(wheel_url(config.site_url or "http://127.0.0.1:8000/", wheel))
+    try:
+        executed = execute_all(
+            lessons, root / "bnref", setup, root / ".cache" / "lessons", workers=2, log=log.info
+        )
+    except LessonError as err:
+        raise PluginError(f"a lesson failed:\n{err}") from None
+
+    for lesson in executed:
+        colab = colab_url(
+            course.get("github_repo", "OWNER/REPO"),
+            course.get("pages_branch", "gh-pages"),
+            f"lessons/{lesson.name}.ipynb",
+        )
+        try:
+            markdown, figures = notebook_to_markdown(
+                lesson.notebook, lesson.name, lesson_header(lesson.name, colab)
+            )
+        except LessonPageError as err:
+            raise PluginError(str(err)) from None
+        files.append(File.generated(config, f"lessons/{lesson.name}.md", content=markdown))
+        files.append(
+            File.generated(config, f"lessons/{lesson.name}.ipynb", content=nbformat.writes(lesson.notebook))
+        )
+        for uri, png in figures.items():
+            files.append(File.generated(config, uri, content=png))
+    log.info(f"lessons ready in {time.perf_counter() - started:.1f} s")
+    return files
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    try:
+        return render_math(html)
+    except MathError as err:
+        raise PluginError(f"{page.file.src_uri}: {err}") from None

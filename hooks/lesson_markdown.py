@@ -1,0 +1,127 @@
+"""An executed lesson notebook as a Markdown page, so that MkDocs treats it like any other page.
+
+Why Markdown and not mkdocs-jupyter's HTML: as a Markdown page a lesson gets, from MkDocs and
+Material themselves, what mkdocs-jupyter 0.26.3 gets wrong or leaves out: heading ids for Korean
+headings (the toc extension's unicode slugs, unique per page), links rewritten to URLs and checked by
+`--strict` (anchors too), the same math pipeline as every other page, the search index, Material's
+code copy buttons and both colour schemes, and no 575 kB of notebook CSS inlined into each page.
+
+Markdown cells pass through unchanged except for links to other lessons (`03_train_eval.py` ->
+`03_train_eval.md`). Code cells become ```python fences; outputs follow in blocks of class
+`nb-output`: text in a text fence, `text/markdown` as Markdown, figures as PNG files next to the
+page with their alt text (see kernel_startup.py) and pixel size.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+
+# A Markdown link or image target, `[text](target)` or `[id]: target`, pointing at a .py file.
+_PY_LINK = re.compile(
+    r"""(?P<head>\]\(\s*<?|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?)"""
+    r"""(?P<path>(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^\s()<>#?]*?)\.py(?P<tail>[#?][^\s()<>]*)?(?=>?[\s)]|>?$)""",
+    re.MULTILINE,
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class LessonPageError(ValueError):
+    """A lesson's output cannot be shown as it should (e.g. a figure without Korean alt text)."""
+
+
+def rewrite_links(markdown: str) -> str:
+    """Point relative links to `.py` lessons at their pages: `03_train_eval.py#x` -> `03_train_eval.md#x`.
+
+    MkDocs then turns `.md` links into URLs and, with `--strict`, fails on a missing page or anchor.
+    Absolute URLs (`https://...`) and links to other files are left alone.
+    """
+    return _PY_LINK.sub(lambda m: f"{m['head']}{m['path']}.md{m['tail'] or ''}", markdown)
+
+
+def _fence(text: str, info: str) -> str:
+    """A fenced block that its own content cannot close: longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG header (IHDR)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise LessonPageError("image/png output is not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+def _join(text) -> str:
+    return "".join(text) if isinstance(text, list) else text
+
+
+def _alt_text(output, where: str) -> str:
+    alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
+    alt = " ".join(alt.split()).replace("[", "(").replace("]", ")")
+    if not _HANGUL.search(alt):
+        raise LessonPageError(
+            f"{where}: a figure needs Korean alt text; give it a Korean suptitle or axes titles, "
+            f'or fig.set_label("...") (got {alt!r})'
+        )
+    return alt
+
+
+def _output_markdown(output, where: str, figure_uri: str, figures: dict[str, bytes]) -> str:
+    kind = output["output_type"]
+    if kind == "stream":
+        return _fence(_ANSI.sub("", _join(output["text"])), " { .text .nb-output .no-copy }")
+    if kind == "error":  # the executor refuses these; kept for notebooks built elsewhere
+        raise LessonPageError(f"{where}: the cell raised {output['ename']}")
+    data = output.get("data", {})
+    if "text/markdown" in data:
+        return f'<div class="nb-output nb-markdown" markdown>\n\n{_join(data["text/markdown"])}\n\n</div>'
+    if "image/png" in data:
+        png = base64.b64decode(_join(data["image/png"]))
+        width, height = png_size(png)
+        figures[figure_uri] = png
+        name = figure_uri.rsplit("/", 1)[-1]
+        alt = _alt_text(output, where)
+        return (
+            f'<figure class="nb-output nb-figure" markdown>\n\n'
+            f"![{alt}](figures/{name}){{ width={width} height={height} loading=lazy }}\n\n</figure>"
+        )
+    if "text/plain" in data:
+        return _fence(_ANSI.sub("", _join(data["text/plain"])), " { .text .nb-output .no-copy }")
+    raise LessonPageError(f"{where}: no way to show an output of type {sorted(data)}")
+
+
+def _insert_after_title(markdown: str, block: str) -> str:
+    """Put `block` right after the first `# ` heading of a Markdown cell."""
+    match = re.search(r"^# .*$", markdown, re.MULTILINE)
+    return f"{markdown[: match.end()]}\n\n{block}\n{markdown[match.end():]}"
+
+
+def notebook_to_markdown(nb, name: str, header: str = "") -> tuple[str, dict[str, bytes]]:
+    """The page's Markdown and its figures, {src_uri: png bytes}, for lesson `name` ("02_implement").
+
+    The page lives at `lessons/<name>.md`, its figures at `lessons/figures/<name>-<cell>-<output>.png`.
+    `header` (download and Colab links) goes under the lesson's title.
+    """
+    parts: list[str] = []
+    figures: dict[str, bytes] = {}
+    pending_header = header
+    for i, cell in enumerate(nb.cells):
+        source = _join(cell.source)
+        if cell.cell_type == "markdown":
+            source = rewrite_links(source)
+            if pending_header and re.search(r"^# ", source, re.MULTILINE):
+                source, pending_header = _insert_after_title(source, pending_header), ""
+            parts.append(source)
+        elif cell.cell_type == "code":
+            if source.strip():
+                parts.append(_fence(source, "python"))
+            for j, output in enumerate(cell.get("outputs", [])):
+                uri = f"lessons/figures/{name}-{i}-{j}.png"
+                parts.append(_output_markdown(output, f"{name} cell {i}", uri, figures))
+    if pending_header:  # no title: the links go on top
+        parts.insert(0, pending_header)
+    return "\n\n".join(part for part in parts if part.strip()) + "\n", figures
