@@ -16,6 +16,7 @@ from latex2mathml.converter import convert
 _INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(?P<tex>.*?)\\\]</div>', re.DOTALL)
 # HTML5 knows <math> without a namespace; without it no URL of another origin appears in the page.
+_COMMAND = re.compile(r"\\[A-Za-z]+")
 _XMLNS = ' xmlns="http://www.w3.org/1998/Math/MathML"'
 
 
@@ -28,6 +29,10 @@ def tex_to_mathml(tex: str, display: bool) -> str:
         mathml = convert(tex.strip(), display="block" if display else "inline")
     except Exception as err:  # latex2mathml raises many types; the TeX is what the author needs
         raise MathError(f"cannot convert TeX to MathML: {tex!r} ({type(err).__name__}: {err})") from None
+    # latex2mathml passes commands it does not know through as text (<mi>\foo</mi>): raw TeX on the page.
+    unknown = _COMMAND.findall(mathml)
+    if unknown:
+        raise MathError(f"TeX command(s) {', '.join(unknown)} not supported by latex2mathml in {tex!r}")
     # Keep the TeX as the accessible name's fallback and for copy-paste.
     return mathml.replace(_XMLNS, "").replace("<math ", f'<math alttext="{html.escape(tex.strip())}" ', 1)
 

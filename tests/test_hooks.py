@@ -1,0 +1,311 @@
+"""Fast tests of the site hooks (hooks/*.py): each one behaviour, no kernel, no site build."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+import markdown
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import kernel_startup  # noqa: E402
+import lesson_exec  # noqa: E402
+import lesson_markdown  # noqa: E402
+import math_mathml  # noqa: E402
+import setup_cell  # noqa: E402
+import wheel_build  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def site_markdown():
+    """A Markdown converter with exactly the extensions and options of mkdocs.yml."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    return lambda text: markdown.Markdown(
+        extensions=config.markdown_extensions, extension_configs=config.mdx_configs
+    ).convert(text)
+
+
+# ── Heading ids ───────────────────────────────────────────────────────────────────────────────────
+
+
+def test_korean_headings_get_unique_nonempty_ids(site_markdown):
+    html = site_markdown("# 왜 정규화하는가\n\n## 문제 상황\n\n## 문제 상황\n\n## 평균 μ와 분산 σ²\n")
+    ids = re.findall(r'<h\d id="([^"]*)"', html)
+    assert ids == ["왜-정규화하는가", "문제-상황", "문제-상황_1", "평균-μ와-분산-σ²"]
+
+
+# ── Links between lessons ─────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[다음](03_train_eval.py)", "[다음](03_train_eval.md)"),
+        ("[절](03_train_eval.py#이동-평균)", "[절](03_train_eval.md#이동-평균)"),
+        ("[앞](./01_why_normalize.py)", "[앞](./01_why_normalize.md)"),
+        ("![그림](<02_implement.py>)", "![그림](<02_implement.md>)"),
+        ("[ref]: 04_distribution.py", "[ref]: 04_distribution.md"),
+        ("[용어집](../glossary.md#분산)", "[용어집](../glossary.md#분산)"),
+        ("[torch](https://github.com/pytorch/pytorch/blob/main/x.py)", "[torch](https://github.com/pytorch/pytorch/blob/main/x.py)"),
+        ("`print('a.py')` and x.py in prose", "`print('a.py')` and x.py in prose"),
+    ],
+)
+def test_lesson_links_point_at_pages(source, expected):
+    assert lesson_markdown.rewrite_links(source) == expected
+
+
+# ── Math ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_dollar_math_becomes_mathml_inline_and_display(site_markdown):
+    html = math_mathml.render_math(
+        site_markdown("평균 $\\mu_B = \\frac{1}{m}\\sum_i x_i$ 입니다.\n\n$$\n\\hat{x} = \\frac{x-\\mu}{\\sqrt{\\sigma^2+\\epsilon}}\n$$\n")
+    )
+    assert '<math alttext="\\mu_B = \\frac{1}{m}\\sum_i x_i" display="inline">' in html
+    assert 'display="block"' in html
+    assert "\\(" not in html and "\\[" not in html and "$" not in html
+
+
+def test_math_in_code_is_left_alone(site_markdown):
+    html = math_mathml.render_math(site_markdown("`$x$` and\n\n```python\ncost = '$5 and $6'\n```\n"))
+    assert "<math" not in html
+    assert "$x$" in html
+
+
+def test_math_with_html_special_characters_is_unescaped_first(site_markdown):
+    html = math_mathml.render_math(site_markdown("$a < b$"))
+    assert "<mo>&#x0003C;</mo>" in html
+
+
+@pytest.mark.parametrize(("tex", "message"), [("x^", r"x\^"), ("\\foo x", r"\\foo")])
+def test_unreadable_tex_fails_with_the_tex_in_the_message(tex, message):
+    with pytest.raises(math_mathml.MathError, match=message):
+        math_mathml.render_math(f'<span class="arithmatex">\\({tex}\\)</span>')
+
+
+def test_mathml_names_no_other_origin():
+    assert "http" not in math_mathml.tex_to_mathml("x^2", display=True)
+
+
+# ── Cache keys ────────────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def course(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "functional.py").write_text("def f(): return 1\n")
+    for name in ("01_a", "02_b"):
+        (tmp_path / f"{name}.py").write_text(f"# %%\nprint('{name}')\n")
+    return tmp_path
+
+
+def _keys(course, setup="setup"):
+    environment = lesson_exec.environment_digest(course / "pkg", setup)
+    return {name: lesson_exec.cache_key(course / f"{name}.py", environment) for name in ("01_a", "02_b")}
+
+
+def test_cache_key_is_stable_when_nothing_changes(course):
+    assert _keys(course) == _keys(course)
+
+
+def test_changing_one_lesson_changes_only_its_key(course):
+    before = _keys(course)
+    (course / "01_a.py").write_text("# %%\nprint('changed')\n")
+    after = _keys(course)
+    assert after["01_a"] != before["01_a"]
+    assert after["02_b"] == before["02_b"]
+
+
+@pytest.mark.parametrize("edit", ["modify", "add"])
+def test_changing_the_package_changes_every_key(course, edit):
+    before = _keys(course)
+    if edit == "modify":
+        (course / "pkg" / "functional.py").write_text("def f(): return 2\n")
+    else:
+        (course / "pkg" / "modules.py").write_text("X = 1\n")
+    after = _keys(course)
+    assert all(after[name] != before[name] for name in before)
+
+
+def test_changing_the_setup_cell_changes_every_key(course):
+    before, after = _keys(course, "setup"), _keys(course, "other setup")
+    assert all(after[name] != before[name] for name in before)
+
+
+def test_cache_key_covers_package_versions():
+    assert "torch==" in lesson_exec._package_versions()
+
+
+# ── Setup cell and wheel ──────────────────────────────────────────────────────────────────────────
+
+
+def test_wheel_url_is_under_the_site():
+    url = setup_cell.wheel_url("https://example.org/course", "bnref-0.1.0-py3-none-any.whl")
+    assert url == "https://example.org/course/bnref/bnref-0.1.0-py3-none-any.whl"
+
+
+def test_setup_cell_installs_the_sites_wheel_only_where_bnref_is_missing():
+    source = setup_cell.setup_source("https://example.org/bnref/bnref-0.1.0-py3-none-any.whl")
+    compile(source, "setup", "exec")
+    assert 'if importlib.util.find_spec("bnref") is None:' in source
+    assert "'bnref[lessons] @ https://example.org/bnref/bnref-0.1.0-py3-none-any.whl'" in source
+    assert len(re.findall(r"https?://", source)) == 1  # nothing from anywhere else
+
+
+def test_setup_cell_does_nothing_where_bnref_is_installed(monkeypatch):
+    import subprocess
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    exec(setup_cell.setup_source("https://example.org/w.whl"), {})
+    assert calls == []
+
+
+def test_setup_cell_comes_before_the_first_code_cell(tmp_path):
+    lesson = tmp_path / "01_x.py"
+    lesson.write_text("# %% [markdown]\n# # 제목\n\n# %%\nx = 1\n")
+    nb = lesson_exec.read_lesson(lesson, "SETUP = 1")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    assert nb.cells[1].source == "SETUP = 1"
+    assert nb.cells[2].source == "x = 1"
+    nbformat.validate(nb)
+
+
+def test_colab_url_opens_the_notebook_from_the_sites_branch():
+    url = setup_cell.colab_url("me/course", "gh-pages", "lessons/02_implement.ipynb")
+    assert url == "https://colab.research.google.com/github/me/course/blob/gh-pages/lessons/02_implement.ipynb"
+
+
+@pytest.fixture(scope="module")
+def wheel():
+    return wheel_build.build_wheel(ROOT)
+
+
+def test_wheel_is_named_for_the_project_version(wheel):
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert wheel[0] == f"bnref-{version}-py3-none-any.whl"
+
+
+def test_wheel_holds_every_bnref_module_and_no_bytecode(wheel):
+    names = zipfile.ZipFile(io.BytesIO(wheel[1])).namelist()
+    sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "bnref").rglob("*.py") if "__pycache__" not in p.parts}
+    assert sources <= set(names)
+    assert not [n for n in names if n.endswith(".pyc")]
+
+
+def test_wheel_metadata_declares_dependencies_and_the_lessons_extra(wheel):
+    archive = zipfile.ZipFile(io.BytesIO(wheel[1]))
+    metadata = archive.read("bnref-0.1.0.dist-info/METADATA").decode()
+    assert "Requires-Dist: torch>=2.0\n" in metadata
+    assert "Provides-Extra: lessons\n" in metadata
+    assert 'Requires-Dist: koreanize-matplotlib==0.1.1; extra == "lessons"\n' in metadata
+
+
+def test_wheel_record_hashes_match_the_files(wheel):
+    archive = zipfile.ZipFile(io.BytesIO(wheel[1]))
+    for line in archive.read("bnref-0.1.0.dist-info/RECORD").decode().splitlines():
+        name, digest, size = line.split(",")
+        if not digest:
+            continue
+        data = archive.read(name)
+        expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert digest == f"sha256={expected}" and int(size) == len(data)
+
+
+def test_wheel_is_reproducible():
+    assert wheel_build.build_wheel(ROOT) == wheel_build.build_wheel(ROOT)
+
+
+# ── Notebook to page ──────────────────────────────────────────────────────────────────────────────
+
+
+def _png(width=3, height=2) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\0" + b"\xff\xff\xff" * width for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _notebook(alt="정규화 전후의 분포"):
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print(1)")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="평균: 0.0000\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"},
+            metadata={"image/png": {"alt": alt}},
+        ),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 제목\n\n본문 [다음](02_b.py)"), code]
+    return nb
+
+
+def test_page_has_title_then_header_then_cells():
+    page, _ = lesson_markdown.notebook_to_markdown(_notebook(), "01_a", header="HEADER")
+    assert page.startswith("# 제목\n\nHEADER\n")
+    assert "[다음](02_b.md)" in page
+    assert "```python\nprint(1)\n```" in page
+    assert "```` { .text .nb-output .no-copy }" not in page and "``` { .text .nb-output .no-copy }\n평균: 0.0000\n```" in page
+
+
+def test_figures_become_files_with_alt_text_and_size():
+    page, figures = lesson_markdown.notebook_to_markdown(_notebook(), "01_a")
+    assert list(figures) == ["lessons/figures/01_a-1-1.png"]
+    assert "![정규화 전후의 분포](figures/01_a-1-1.png){ width=3 height=2 loading=lazy }" in page
+
+
+@pytest.mark.parametrize("alt", ["", "Distribution", "No description has been provided for this image"])
+def test_figure_without_korean_alt_text_is_refused(alt):
+    with pytest.raises(lesson_markdown.LessonPageError, match="Korean alt text"):
+        lesson_markdown.notebook_to_markdown(_notebook(alt), "01_a")
+
+
+def test_output_containing_backticks_cannot_close_its_fence():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print('```')")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="```\n")]
+    nb.cells = [code]
+    page, _ = lesson_markdown.notebook_to_markdown(nb, "01_a")
+    assert "````python\nprint('```')\n````" in page
+
+
+# ── Figure alt text (runs in the kernels) ─────────────────────────────────────────────────────────
+
+
+def test_figure_alt_is_suptitle_then_axes_titles():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    axes = fig.subplots(1, 2)
+    fig.suptitle("정규화 전후의 분포")
+    axes[0].set_title("정규화 전")
+    axes[1].set_title("$\\gamma$ 적용 후")
+    assert kernel_startup.figure_alt(fig) == "정규화 전후의 분포: 정규화 전; \\gamma 적용 후"
+
+
+def test_figure_label_overrides_titles():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    fig.subplots().set_title("무시됨")
+    fig.set_label("평균 0, 분산 1로 옮겨진 히스토그램")
+    assert kernel_startup.figure_alt(fig) == "평균 0, 분산 1로 옮겨진 히스토그램"
