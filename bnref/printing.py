@@ -1,0 +1,68 @@
+"""강의에서 숫자를 보여 줄 때 쓰는 작은 도우미.
+
+텐서의 repr을 그대로 찍으면 ``3.7253e-08``처럼 스레드 수에 따라 달라지는 반올림 잡음이나
+``grad_fn=<...>``이 함께 나옵니다. 그러면 doctest로 값을 고정할 수 없습니다. 그래서 강의는
+숫자를 항상 이 함수들로 반올림해서 보여 줍니다.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["fmt", "markdown_table"]
+
+
+def _number(v: float, digits: int) -> str:
+    if math.isnan(v) or math.isinf(v):
+        return str(v)  # 'nan', 'inf', '-inf'
+    # round 뒤에 + 0.0을 하면 -0.0이 0.0이 됩니다 ('-0.0000' 대신 '0.0000').
+    return f"{round(v, digits) + 0.0:.{digits}f}"
+
+
+def fmt(value, digits: int = 4) -> str:
+    """스칼라, 1차원, 2차원 텐서(또는 숫자, 리스트)를 소수점 ``digits``자리로 보여 줍니다.
+
+    >>> fmt(torch.tensor([1.0, -0.000001, 2.5]))
+    '[1.0000, 0.0000, 2.5000]'
+    >>> print(fmt(torch.tensor([[1.0, 2.0], [3.0, float("nan")]]), digits=2))
+    [[1.00, 2.00],
+     [3.00, nan]]
+    >>> fmt(torch.tensor(0.1234567), digits=3)
+    '0.123'
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().tolist()
+    if isinstance(value, (int, float)):
+        return _number(float(value), digits)
+    if value and isinstance(value[0], (list, tuple)):
+        rows = ["[" + ", ".join(_number(float(v), digits) for v in row) + "]" for row in value]
+        return "[" + ",\n ".join(rows) + "]"
+    return "[" + ", ".join(_number(float(v), digits) for v in value) + "]"
+
+
+def markdown_table(headers, rows, digits: int = 4) -> str:
+    """Markdown 표를 만듭니다. 숫자 칸은 ``digits``자리로 반올림합니다.
+
+    >>> print(markdown_table(["단계", "평균"], [["x", 50.0], ["y", -0.00001]]))
+    | 단계 | 평균 |
+    | --- | ---: |
+    | x | 50.0000 |
+    | y | 0.0000 |
+    """
+
+    def cell(v):
+        if isinstance(v, torch.Tensor):
+            v = v.item()
+        if isinstance(v, bool):
+            return str(v)
+        return _number(float(v), digits) if isinstance(v, (int, float)) else str(v)
+
+    # 첫 열은 이름, 나머지 열은 숫자라서 오른쪽 정렬합니다.
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "| --- |" + " ---: |" * (len(headers) - 1),
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
