@@ -224,7 +224,7 @@ print("간격의 비:  ", fmt(gap_ratio(v)), "→", fmt(gap_ratio(v_hat)))
 # **1.** 배치 정규화는 값의 순서를 바꾸지 않습니다. 그렇다면 정규화된 값의 순서가 뒤집히는
 # 경우가 있을까요? 스케일 $\gamma$까지 포함해서 생각해 보세요.
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 정규화 단계($\hat{x}$)는 양수 $1/\sqrt{\sigma^2+\epsilon}$을 곱하므로 순서를 절대 바꾸지
@@ -238,7 +238,7 @@ print("간격의 비:  ", fmt(gap_ratio(v)), "→", fmt(gap_ratio(v_hat)))
 # 학습이 잘 되었다는 결과가 왜 내부 공변량 변화 설명에 대한 반례가 되는지 한두 문장으로
 # 설명해 보세요.
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 내부 공변량 변화 설명이 옳다면, 층 입력의 분포를 안정시키는 것이 성능의 원인이어야 합니다.
@@ -249,7 +249,7 @@ print("간격의 비:  ", fmt(gap_ratio(v)), "→", fmt(gap_ratio(v_hat)))
 #
 # **3.** 미니배치에 샘플이 하나뿐이면 학습 중 배치 정규화의 출력은 어떻게 될까요?
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 샘플이 하나면 평균이 그 값 자체이고 분산은 0입니다. 따라서 $x - \mu = 0$이고 출력은 항상

@@ -230,7 +230,7 @@ print("나머지 특성의 분산:", fmt(y_const[:, :2].var(dim=0, unbiased=Fals
 # **1.** 위 4×3 미니배치에서 출력의 분산을 불편 분산으로 재면 왜 정확히 $4/3$에 가까운 값이
 # 나올까요?
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 출력 $\hat{x}$의 편향 분산은 (ε를 무시하면) 1입니다. 불편 분산은 같은 편차 제곱의 합을
@@ -241,7 +241,7 @@ print("나머지 특성의 분산:", fmt(y_const[:, :2].var(dim=0, unbiased=Fals
 # **2.** `batch_norm_by_hand`에 `gamma = torch.full((3,), 12.0)`, `beta = torch.full((3,), 40.0)`을
 # 넣으면 출력의 평균과 표준편차는 얼마가 될까요? 실행하기 전에 예상해 보세요.
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # $\hat{x}$의 평균이 0, 표준편차가 1이므로 $y = 12\hat{x} + 40$의 평균은 40, 표준편차는 12입니다.
@@ -251,7 +251,7 @@ print("나머지 특성의 분산:", fmt(y_const[:, :2].var(dim=0, unbiased=Fals
 #
 # **3.** 이미지처럼 모양이 $(N, C, H, W)$인 입력이라면 `batch_norm_by_hand`의 어디를 바꿔야 할까요?
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 채널(channel)마다 $N$, $H$, $W$ 방향의 값을 모두 모아 통계를 내야 하므로, 줄이는 차원을

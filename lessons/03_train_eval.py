@@ -42,9 +42,9 @@ from bnref.viz import use_korean_font
 # 학습 모드에서 층을 한 번 부를 때마다 이동 통계는 다음과 같이 갱신됩니다. 모멘텀(momentum)의
 # 기본값은 0.1입니다.
 #
-# $$\text{running\_mean} \leftarrow (1 - \text{momentum}) \cdot \text{running\_mean} + \text{momentum} \cdot \mu_\mathcal{B}$$
+# $$\text{running_mean} \leftarrow (1 - \text{momentum}) \cdot \text{running_mean} + \text{momentum} \cdot \mu_\mathcal{B}$$
 #
-# $$\text{running\_var} \leftarrow (1 - \text{momentum}) \cdot \text{running\_var} + \text{momentum} \cdot s_\mathcal{B}^2,
+# $$\text{running_var} \leftarrow (1 - \text{momentum}) \cdot \text{running_var} + \text{momentum} \cdot s_\mathcal{B}^2,
 # \qquad s_\mathcal{B}^2 = \frac{1}{n - 1} \sum_{i=1}^{n} \left(x_i - \mu_\mathcal{B}\right)^2$$
 #
 # 두 가지를 눈여겨보세요.
@@ -165,7 +165,7 @@ plt.show()
 # `bn.eval()`을 부르면 층은 평가 모드가 됩니다. 이제 미니배치의 통계는 쓰지 않고, 기록해 둔 이동
 # 통계로 정규화합니다.
 #
-# $$y = \gamma \cdot \frac{x - \text{running\_mean}}{\sqrt{\text{running\_var} + \epsilon}} + \beta$$
+# $$y = \gamma \cdot \frac{x - \text{running_mean}}{\sqrt{\text{running_var} + \epsilon}} + \beta$$
 #
 # 평가 모드에서는 층을 불러도 이동 통계가 바뀌지 않습니다. 공식대로 직접 계산한 값과 비교해 봅니다.
 
@@ -266,7 +266,7 @@ except ValueError as error:
 # **1.** momentum = 0.1일 때, 처음 값(running_mean = 0)의 비중이 1%보다 작아지려면 최소 몇 스텝이
 # 필요할까요?
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # 처음 값의 비중은 $0.9^k$입니다. $0.9^k < 0.01$을 풀면 $k > \ln 0.01 / \ln 0.9 \approx 43.7$이므로
@@ -277,7 +277,7 @@ except ValueError as error:
 # **2.** Keras에서 `BatchNormalization(momentum=0.99)`로 학습한 설정을 PyTorch로 옮기려고 합니다.
 # `nn.BatchNorm1d`의 `momentum`에는 얼마를 넣어야 할까요?
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # Keras의 momentum은 기존 값의 비중이고, PyTorch의 momentum은 새 값의 비중입니다. 따라서
@@ -293,7 +293,7 @@ except ValueError as error:
 #         outputs = model(images)
 # ```
 #
-# <details>
+# <details markdown="1">
 # <summary>풀이</summary>
 #
 # `model.eval()`을 부르지 않았습니다. `torch.no_grad()`는 모드를 바꾸지 않으므로 배치 정규화 층은

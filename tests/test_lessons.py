@@ -16,6 +16,7 @@ bnref의 수식이 틀리면(불편 분산으로 정규화, ε 누락, 모멘텀
 from __future__ import annotations
 
 import contextlib
+import difflib
 import doctest
 import functools
 import io
@@ -104,10 +105,14 @@ def run_lesson(name: str, threads: int = 1) -> str:
 
 
 def check(expected: str, got: str) -> tuple[bool, str]:
-    checker = _get_checker()
-    ok = checker.check_output(expected, got, OPTIONFLAGS)
-    report = "" if ok else checker.output_difference(doctest.Example("", expected), got, OPTIONFLAGS)
-    return ok, report
+    """doctest 규칙으로 비교합니다. 다르면, 줄 단위로 다른 곳만 보여 줍니다."""
+    ok = _get_checker().check_output(expected, got, OPTIONFLAGS)
+    if ok:
+        return True, ""
+    lines = difflib.unified_diff(
+        expected.splitlines(), got.splitlines(), "expected", "printed", lineterm="", n=1
+    )
+    return False, "\n".join(lines)
 
 
 @pytest.mark.parametrize("name", LESSON_NAMES)
