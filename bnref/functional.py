@@ -55,11 +55,15 @@ def _batch_stats(x):
     """
     dims = _reduce_dims(x)
     n = _count(x)
+    if n == 0:  # 빈 배치: 통계가 없고 출력도 비므로 0 으로 둡니다 (그래야 역전파의 합 dγ, dβ 가 torch 처럼 0).
+        zeros = torch.zeros(x.size(1), dtype=torch.float64, device=x.device)
+        return x, zeros.to(x.dtype), zeros, zeros
     shift = x.mean(dims)                                  # (C,) 첫 번째 훑기
     d = x - _per_channel(shift, x)                        # (N, C, *) 
     sum_d = d.sum(dims).double()
     sum_d2 = (d * d).sum(dims).double()
-    mean = shift.double() + sum_d / n
+    # ±Inf 가 든 채널은 d 가 NaN 이 되므로 평균은 torch 처럼 shift(= ±Inf) 그대로.
+    mean = torch.where(shift.isfinite(), shift.double() + sum_d / n, shift.double())
     var = (sum_d2 - sum_d * sum_d / n) / n
     return d, shift, mean, var.clamp(min=0)
 
