@@ -90,7 +90,7 @@ def stats(t):
 
 def histogram(ax, t, title):
     mean, std, _ = stats(t)
-    ax.hist(t.flatten().numpy(), bins=60)
+    ax.hist(t.flatten().numpy(), bins=60, histtype="stepfilled")
     ax.set_title(f"{title}\n평균 {fmt(mean, 2)}, 표준편차 {fmt(std, 2)}")
     ax.set_xlabel("값")
     ax.set_ylabel("빈도")
@@ -113,7 +113,7 @@ plt.show()
 # %%
 fig, ax = plt.subplots()
 for t, label in [(x, "정규화 전 (x)"), (x_hat, "정규화 후 (x̂)"), (y, "γ, β 적용 후 (y)")]:
-    ax.hist(t.flatten().numpy(), bins=60, alpha=0.6, label=label)
+    ax.hist(t.flatten().numpy(), bins=60, histtype="stepfilled", alpha=0.6, label=label)
 ax.set_title("한 축에서 본 세 분포")
 ax.set_xlabel("값")
 ax.set_ylabel("빈도")
