@@ -4,5 +4,6 @@
 """
 from bnref import functional
 from bnref.modules import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from bnref.sync import SyncBatchNorm
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "functional"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "functional"]
