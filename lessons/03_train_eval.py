@@ -53,8 +53,8 @@ from bnref.viz import use_korean_font
 #    기록을 90% 반영합니다. 옵티마이저의 모멘텀이나 Keras의 `momentum=0.99`처럼 "기존 값의 비중"을
 #    뜻하는 관례와 정반대이니, 다른 프레임워크의 설정을 옮길 때 조심해야 합니다.
 # 2. **이동 분산에는 불편 분산(unbiased variance)을 씁니다.** 정규화할 때는 지금 미니배치가 얼마나
-#    퍼져 있는지를 그대로 재는 편향 분산(biased variance)을 썼습니다. 반면 이동 분산은 데이터 전체의
-#    분산을 표본으로 **추정**하는 값이므로, $n - 1$로 나누는 불편 분산이 맞습니다.
+#    퍼져 있는지를 그대로 재는 편향 분산(biased variance)을 썼습니다. 반면 이동 분산은 미니배치의
+#    샘플 몇 개로 데이터 전체의 분산을 **추정**하는 값이므로, $n - 1$로 나누는 불편 분산이 맞습니다.
 #
 # [직접 구현하기](02_implement.py)에서 쓴 4×3 미니배치를 새 층에 한 번 넣어 봅니다.
 
@@ -110,14 +110,14 @@ print("bnref와 nn.BatchNorm1d가 같은가:",
 # moving average)입니다.
 #
 # 새 층을 하나 만들고, 같은 분포(평균 50, 표준편차 10)에서 샘플 32개짜리 미니배치를 계속 뽑아
-# 넣으면서 첫 번째 특성의 미니배치 평균과 이동 평균을 기록해 봅니다.
+# 넣으면서 첫 번째 특성의 배치 평균과 이동 평균을 기록해 봅니다.
 
 # %%
 true_mean, true_std = 50.0, 10.0  # 미니배치를 뽑는 분포
 
 
 def train_steps(bn, steps, batch_size=32):
-    """학습 모드로 steps번 부르고, 첫 번째 특성의 미니배치 평균과 이동 평균을 기록합니다."""
+    """학습 모드로 steps번 부르고, 첫 번째 특성의 배치 평균과 이동 평균을 기록합니다."""
     batch_means, running_means = [], []
     with torch.no_grad():
         for _ in range(steps):
@@ -144,7 +144,7 @@ use_korean_font()  # 그림 속 한글과 마이너스 기호가 깨지지 않�
 
 steps = range(1, len(running_means) + 1)
 fig, ax = plt.subplots()
-ax.plot(steps, batch_means, "o", markersize=3, alpha=0.6, label="미니배치 평균")
+ax.plot(steps, batch_means, "o", markersize=3, alpha=0.6, label="배치 평균")
 ax.plot(steps, running_means, label="이동 평균 (running_mean)")
 ax.axhline(true_mean, color="gray", linestyle="--", linewidth=1, label="분포의 평균")
 ax.set_title("첫 번째 특성의 이동 평균")
@@ -155,7 +155,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# 미니배치 평균(점)은 스텝마다 들쑥날쑥하지만, 이동 평균(선)은 처음 값 0에서 출발해 분포의 평균
+# 배치 평균(점)은 스텝마다 들쑥날쑥하지만, 이동 평균(선)은 처음 값 0에서 출발해 분포의 평균
 # 50 근처로 부드럽게 다가간 뒤 거기 머무릅니다. 이동 분산도 같은 방식으로 분포의 분산 근처에
 # 자리 잡습니다. 학습이 끝났을 때 이 값들이 데이터 전체의 평균과 분산을 대신하게 됩니다.
 
