@@ -7,3 +7,6 @@ from bnref.modules import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from bnref.sync import SyncBatchNorm
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "functional"]
+
+from bnref.norms import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm  # noqa: E402  배치 정규화의 대안들
+__all__ += ["LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
