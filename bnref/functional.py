@@ -94,9 +94,8 @@ def _update_running_stats(running_mean, running_var, mean, var, n, momentum):
     """
     if running_mean is None or n == 0:
         return
-    unbiased = var * n / (n - 1)
-    running_mean.copy_((1 - momentum) * running_mean.double() + momentum * mean)
-    running_var.copy_((1 - momentum) * running_var.double() + momentum * unbiased)
+    for running, stat in ((running_mean, mean), (running_var, var * n / (n - 1))):
+        running.copy_((1 - momentum) * running.double() + momentum * stat)
 
 
 # ---------------------------------------------------------------- backward
