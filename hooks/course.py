@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 from lesson_exec import LessonError, execute_all
-from lesson_markdown import LessonPageError, notebook_to_markdown
+from lesson_markdown import LessonPageError, markdown_in_html, notebook_to_markdown
 from math_mathml import MathError, render_math
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -83,6 +83,10 @@ def on_files(files: Files, config) -> Files:
             files.append(File.generated(config, uri, content=png))
     log.info(f"lessons ready in {time.perf_counter() - started:.1f} s")
     return files
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    return markdown_in_html(markdown)
 
 
 def on_page_content(html: str, page, config, files) -> str:

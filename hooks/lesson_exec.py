@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ PACKAGES = (
 )
 
 CELL_TIMEOUT_S = 300
+KEEP_PER_LESSON = 3
 
 
 class LessonError(Exception):
@@ -174,8 +176,8 @@ def execute_all(
 ) -> list[Executed]:
     """Execute (or take from the cache) every lesson, independent lessons in parallel.
 
-    The cache holds one executed notebook per lesson, named `<lesson>-<key>.ipynb`; entries of a
-    lesson with another key are deleted once the lesson executed again.
+    The cache holds executed notebooks named `<lesson>-<key>.ipynb`, the KEEP_PER_LESSON newest
+    of each lesson.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     environment = environment_digest(package_dir, setup_source)
@@ -192,12 +194,24 @@ def execute_all(
     def run(item):
         lesson, path = item
         log(f"executing lesson: {lesson.stem}")
-        nb = execute_lesson(lesson, setup_source)
-        for old in cache_dir.glob(f"{lesson.stem}-*.ipynb"):
-            old.unlink()
         tmp = path.with_suffix(".tmp")
-        nbformat.write(nb, tmp)
+        # One process per lesson (it starts the kernel): nbclient's event loops and zmq sockets are
+        # not meant to be shared by threads of one process.
+        proc = subprocess.run(
+            [sys.executable, __file__, str(lesson), str(tmp)],
+            input=setup_source,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise LessonError(proc.stderr.strip() or f"{lesson.name}: exit status {proc.returncode}")
         tmp.replace(path)  # atomic: a half-written file never counts as a hit
+        nb = nbformat.read(path, as_version=4)
+        # Keep the few newest entries (switching a change on and off stays fast), drop the rest.
+        entries = sorted(cache_dir.glob(f"{lesson.stem}-*.ipynb"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-KEEP_PER_LESSON]:
+            old.unlink()
         return Executed(lesson.stem, nb, False)
 
     if todo:
@@ -214,3 +228,19 @@ def execute_all(
     hits = sum(r.cache_hit for r in results.values())
     log(f"lessons: {len(results) - hits} executed, {hits} from cache")
     return [results[lesson.stem] for lesson in lessons]
+
+
+def main(argv: list[str]) -> int:
+    """`python lesson_exec.py LESSON OUT.ipynb` with the setup cell's source on stdin."""
+    lesson, out = Path(argv[0]), Path(argv[1])
+    try:
+        nb = execute_lesson(lesson, sys.stdin.read())
+    except LessonError as err:
+        print(err, file=sys.stderr)
+        return 1
+    nbformat.write(nb, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

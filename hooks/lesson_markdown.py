@@ -41,6 +41,28 @@ def rewrite_links(markdown: str) -> str:
     return _PY_LINK.sub(lambda m: f"{m['head']}{m['path']}.md{m['tail'] or ''}", markdown)
 
 
+# An HTML block's opening tag at the start of a line, without a `markdown` attribute yet.
+_HTML_BLOCK = re.compile(r"^(?P<indent>[ ]{0,3})<(?P<tag>details|div)(?P<attrs>(?![^>]*\bmarkdown\b)[^>]*)>", re.MULTILINE)
+
+
+def markdown_in_html(markdown: str) -> str:
+    """`<details>` and `<div>` blocks get `markdown="1"`, so their content is Markdown (md_in_html).
+
+    Jupyter and Colab render Markdown (and math) inside such blocks; Python-Markdown would show it raw.
+    """
+    out, fence = [], None
+    for line in markdown.splitlines(keepends=True):
+        opening = re.match(r"^[ ]{0,3}(`{3,}|~{3,})", line)
+        if fence is None and opening:
+            fence = opening[1]
+        elif fence is not None and re.match(rf"^[ ]{{0,3}}{fence[0]}{{{len(fence)},}}\s*$", line):
+            fence = None
+        elif fence is None:
+            line = _HTML_BLOCK.sub(lambda m: f'{m["indent"]}<{m["tag"]} markdown="1"{m["attrs"]}>', line)
+        out.append(line)
+    return "".join(out)
+
+
 def _fence(text: str, info: str) -> str:
     """A fenced block that its own content cannot close: longer than any backtick run inside."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)

@@ -309,3 +309,17 @@ def test_figure_label_overrides_titles():
     fig.subplots().set_title("무시됨")
     fig.set_label("평균 0, 분산 1로 옮겨진 히스토그램")
     assert kernel_startup.figure_alt(fig) == "평균 0, 분산 1로 옮겨진 히스토그램"
+
+
+# ── Markdown inside HTML blocks ───────────────────────────────────────────────────────────────────
+
+
+def test_markdown_and_math_inside_details_are_rendered(site_markdown):
+    source = "<details>\n<summary>풀이</summary>\n\n**굵게** $\\gamma$\n\n</details>\n"
+    html = math_mathml.render_math(site_markdown(lesson_markdown.markdown_in_html(source)))
+    assert "<strong>굵게</strong>" in html and "<math" in html and "$" not in html
+
+
+def test_html_inside_code_fences_is_left_alone():
+    source = "```html\n<div>\n<details>\n```\n"
+    assert lesson_markdown.markdown_in_html(source) == source

@@ -1,0 +1,393 @@
+"""The built site: a real `mkdocs build --strict` of a copy of the repository, and checks of its HTML.
+
+One clean build (every lesson executed) is shared by the checks; the tests that edit a lesson or
+bnref work on the same copy and put it back. Kernel-level behaviours (cwd, warnings, the cache) are
+checked on tiny lessons, which start a kernel each but build no site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import jupytext
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import lesson_exec  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+LESSONS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
+SETUP_TAG = "bnref-setup"
+
+
+def _copy_repo(dest: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    dest.mkdir(parents=True)
+    for name in ("mkdocs.yml", "pyproject.toml"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("hooks", "bnref", "lessons", "docs"):
+        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    return dest
+
+
+class Build:
+    def __init__(self, repo: Path, site: Path):
+        started = time.perf_counter()
+        self.proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(repo / "mkdocs.yml"), "-d", str(site)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            timeout=540,
+        )
+        self.seconds = time.perf_counter() - started
+        self.log = self.proc.stdout + self.proc.stderr
+        self.site = site
+
+    @property
+    def ok(self) -> bool:
+        return self.proc.returncode == 0
+
+    def counts(self) -> tuple[int, int]:
+        """(executed, from cache), as the hook reports them."""
+        match = re.search(r"lessons: (\d+) executed, (\d+) from cache", self.log)
+        assert match, self.log
+        return int(match[1]), int(match[2])
+
+    def executed(self) -> set[str]:
+        return set(re.findall(r"executing lesson: (\S+)", self.log))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return _copy_repo(tmp_path_factory.mktemp("course") / "repo")
+
+
+@pytest.fixture(scope="module")
+def built(repo, tmp_path_factory) -> Build:
+    build = Build(repo, tmp_path_factory.mktemp("site") / "site")
+    assert build.ok, build.log
+    return build
+
+
+@pytest.fixture(scope="module")
+def site(built) -> Path:
+    return built.site
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _article(path: Path):
+    return _soup(path).select_one("article.md-content__inner")
+
+
+# ── Execution at every build ──────────────────────────────────────────────────────────────────────
+
+
+def test_clean_build_executes_every_lesson(built):
+    assert LESSONS, "no lessons in lessons/"
+    assert built.counts() == (len(LESSONS), 0)
+    assert built.executed() == set(LESSONS)
+
+
+def test_rebuild_without_changes_executes_nothing(repo, built, tmp_path):
+    again = Build(repo, tmp_path / "site")
+    assert again.ok, again.log
+    assert again.counts() == (0, len(LESSONS))
+
+
+def test_a_change_to_bnref_re_executes_every_lesson(repo, built, tmp_path):
+    init = repo / "bnref" / "__init__.py"
+    original = init.read_text(encoding="utf-8")
+    init.write_text(original + "\n# a change that the cache must notice\n", encoding="utf-8")
+    try:
+        again = Build(repo, tmp_path / "site")
+    finally:
+        init.write_text(original, encoding="utf-8")
+    assert again.ok, again.log
+    assert again.counts() == (len(LESSONS), 0)
+
+
+def test_a_raising_cell_fails_the_build_showing_cell_and_traceback(repo, built, tmp_path):
+    lesson = repo / "lessons" / f"{LESSONS[-1]}.py"
+    original = lesson.read_text(encoding="utf-8")
+    lesson.write_text(original + '\n# %%\nshare = 1 / 0  # planted\n', encoding="utf-8")
+    try:
+        failed = Build(repo, tmp_path / "site")
+    finally:
+        lesson.write_text(original, encoding="utf-8")
+    assert not failed.ok
+    assert failed.executed() == {LESSONS[-1]}
+    assert "share = 1 / 0  # planted" in failed.log
+    assert "ZeroDivisionError" in failed.log
+
+
+def test_every_lesson_page_shows_its_executed_outputs(site):
+    for name in LESSONS:
+        article = _article(site / "lessons" / name / "index.html")
+        assert article.select_one("h1"), name
+        assert article.select(".nb-output"), f"{name}: no outputs"
+
+
+def test_the_setup_cell_comes_before_every_output_on_each_lesson_page(site):
+    for name in LESSONS:
+        blocks = _article(site / "lessons" / name / "index.html").select("div.highlight, .nb-output")
+        setup = [i for i, b in enumerate(blocks) if 'find_spec("bnref") is None' in b.get_text()]
+        outputs = [i for i, b in enumerate(blocks) if "nb-output" in b.get("class", [])]
+        assert len(setup) == 1 and setup[0] < outputs[0], name
+
+
+# ── Headings, links, search ───────────────────────────────────────────────────────────────────────
+
+
+def test_headings_have_unique_nonempty_ids(site):
+    for page in _pages(site):
+        ids = [h.get("id") for h in _article(page).select("h1, h2, h3, h4, h5, h6")]
+        assert all(ids), f"{page}: a heading without id: {ids}"
+        assert len(ids) == len(set(ids)), f"{page}: duplicate ids {ids}"
+
+
+def test_table_of_contents_links_land_on_headings(site):
+    for page in _pages(site):
+        soup = _soup(page)
+        ids = {tag.get("id") for tag in soup.select("[id]")}
+        for link in soup.select("nav.md-nav--secondary a.md-nav__link"):
+            fragment = unquote(urlparse(link["href"]).fragment)
+            assert fragment in ids, f"{page}: TOC link {link['href']} lands nowhere"
+
+
+def test_local_links_and_anchors_resolve(site):
+    for page in _pages(site):
+        base = "/" + page.relative_to(site).as_posix()
+        for link in _article(page).select("a[href]"):
+            url = urlparse(urljoin(base, link["href"]))
+            if url.scheme or url.netloc:
+                continue
+            target = site / unquote(url.path).lstrip("/")
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), f"{page}: broken link {link['href']}"
+            if url.fragment and target.suffix == ".html":
+                assert _soup(target).select_one(f'[id="{unquote(url.fragment)}"]'), f"{page}: {link['href']}"
+
+
+def test_search_index_has_every_lesson_with_unique_locations(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = [doc["location"] for doc in index["docs"]]
+    assert len(locations) == len(set(locations))
+    for name in LESSONS:
+        assert f"lessons/{name}/" in locations
+        sections = [doc for doc in index["docs"] if doc["location"].startswith(f"lessons/{name}/#")]
+        assert sections and all(re.search("[가-힣]", doc["text"] + doc["title"]) for doc in sections[:1])
+
+
+# ── Math ──────────────────────────────────────────────────────────────────────────────────────────
+
+# TeX left as text: \( \) \[ \] $$, or $...$ holding a command, ^ or _.
+_RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\n]*[\\^_][^$\n]*\$")
+
+
+def test_no_raw_tex_is_left_on_any_page(site):
+    for page in _pages(site):
+        article = _article(page)
+        for code in article.select("pre, code, math"):
+            code.decompose()
+        found = _RAW_TEX.findall(article.get_text())
+        assert not found, f"{page}: raw TeX {found[:3]}"
+
+
+def test_lesson_math_is_mathml(site):
+    assert any(_article(site / "lessons" / name / "index.html").select("math") for name in LESSONS)
+
+
+# ── Figures ───────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_images_exist_and_have_korean_alt_text(site):
+    for page in _pages(site):
+        for img in _article(page).select("img"):
+            alt = img.get("alt", "")
+            assert re.search("[가-힣]", alt), f"{page}: alt {alt!r}"
+            assert "No description has been provided" not in alt
+            src = urlparse(urljoin("/" + page.relative_to(site).as_posix(), img["src"]))
+            assert not src.scheme and (site / src.path.lstrip("/")).is_file(), img["src"]
+
+
+# ── Offline ───────────────────────────────────────────────────────────────────────────────────────
+
+_RESOURCE_ATTRS = {
+    "script": ["src"],
+    "img": ["src", "srcset"],
+    "iframe": ["src"],
+    "source": ["src", "srcset"],
+    "video": ["src", "poster"],
+    "audio": ["src"],
+    "embed": ["src"],
+    "object": ["data"],
+    "track": ["src"],
+    "input": ["src"],
+}
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""")
+
+
+def _external(url: str) -> bool:
+    return bool(re.match(r"^\s*(https?:)?//", url))
+
+
+def test_no_page_loads_anything_from_another_origin(site):
+    for page in [*_pages(site), site / "404.html"]:
+        soup = _soup(page)
+        for tag, attrs in _RESOURCE_ATTRS.items():
+            for element in soup.find_all(tag):
+                for attr in attrs:
+                    for url in re.split(r",\s*", element.get(attr, "")):
+                        assert not _external(url), f"{page}: <{tag} {attr}={url}>"
+        for link in soup.find_all("link"):
+            assert not _external(link.get("href", "")) or link.get("rel") == ["canonical"], f"{page}: {link}"
+        for style in [*soup.find_all("style"), *soup.select("[style]")]:
+            css = style.get("style", "") if style.name != "style" else style.get_text()
+            assert not [u for u in _CSS_URL.findall(css) if any(map(_external, u))], page
+        # What would make Material's JavaScript fetch from elsewhere: repository facts, Mermaid.
+        assert not soup.select(".md-source, .mermaid"), page
+
+
+def test_stylesheets_load_nothing_from_another_origin(site):
+    for css in site.rglob("*.css"):
+        for groups in _CSS_URL.findall(css.read_text(encoding="utf-8")):
+            assert not any(map(_external, groups)), f"{css}: {groups}"
+
+
+# ── Downloads, Colab, wheel ───────────────────────────────────────────────────────────────────────
+
+
+def test_each_lesson_offers_its_notebook_with_outputs_and_original_markdown(site):
+    for name in LESSONS:
+        page = _article(site / "lessons" / name / "index.html")
+        download = page.select_one("a[download]")
+        assert download and download["href"] == f"../{name}.ipynb"
+        nb = nbformat.read(site / "lessons" / f"{name}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        source = jupytext.read(ROOT / "lessons" / f"{name}.py")
+        assert [c.source for c in nb.cells if c.cell_type == "markdown"] == [
+            c.source for c in source.cells if c.cell_type == "markdown"
+        ]
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert SETUP_TAG in code[0].metadata.get("tags", [])
+        assert all(c.execution_count for c in code), f"{name}: a cell was not executed"
+        assert any(c.outputs for c in code[1:])
+
+
+def test_each_lesson_links_to_colab(site):
+    for name in LESSONS:
+        links = [a["href"] for a in _article(site / "lessons" / name / "index.html").select("a[href]")]
+        assert any(
+            re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/lessons/{name}\.ipynb", u)
+            for u in links
+        ), links
+
+
+def test_published_wheel_installs_and_imports(site, tmp_path):
+    wheels = list((site / "bnref").glob("bnref-*-py3-none-any.whl"))
+    assert len(wheels) == 1
+    target = tmp_path / "target"
+    requirement = f"bnref[lessons] @ {wheels[0].as_uri()}"  # the setup cell's form
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), requirement],
+        check=True,
+        timeout=120,
+    )
+    code = f"import sys; sys.path.insert(0, {str(target)!r}); import bnref, bnref.functional; print(bnref.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith(str(target))
+
+
+def test_setup_cell_points_at_the_published_wheel(site):
+    nb = nbformat.read(site / "lessons" / f"{LESSONS[0]}.ipynb", as_version=4)
+    wheel = next((site / "bnref").glob("*.whl")).name
+    assert f"/bnref/{wheel}'" in nb.cells[[c.cell_type for c in nb.cells].index("code")].source
+
+
+# ── Kernels: cwd, warnings, errors, cache (tiny lessons, no site) ─────────────────────────────────
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("X = 1\n")
+    (tmp_path / "lessons").mkdir()
+    return tmp_path
+
+
+def _lesson(course: Path, name: str, code: str) -> Path:
+    path = course / "lessons" / f"{name}.py"
+    path.write_text(f"# %% [markdown]\n# # 제목\n\n# %%\n{code}\n", encoding="utf-8")
+    return path
+
+
+def _run(course: Path, lessons: list[Path], log: list[str]):
+    return lesson_exec.execute_all(lessons, course / "pkg", "pass", course / ".cache", log=log.append)
+
+
+def test_lessons_run_in_their_own_directory(tiny):
+    lesson = _lesson(tiny, "01_cwd", "import os\nprint(os.getcwd())")
+    nb = lesson_exec.execute_lesson(lesson, "pass")
+    assert nb.cells[-1].outputs[0].text.strip() == str(tiny / "lessons")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("import warnings\nwarnings.warn('조심')", "UserWarning"),
+        ("import sys\nprint('oops', file=sys.stderr)", "oops"),
+        (
+            "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+            "import matplotlib.pyplot as plt\nplt.rcParams['font.family'] = ['DejaVu Sans']\n"
+            "plt.title('한글 제목')\nplt.show()",
+            "Glyph",
+        ),
+        ("raise RuntimeError('planted')", "planted"),
+    ],
+    ids=["warning", "stderr", "missing-glyph", "exception"],
+)
+def test_warnings_stderr_and_exceptions_fail_the_lesson(tiny, code, message):
+    lesson = _lesson(tiny, "01_bad", code)
+    with pytest.raises(lesson_exec.LessonError, match=message):
+        lesson_exec.execute_lesson(lesson, "pass")
+
+
+def test_cache_re_executes_exactly_what_changed(tiny):
+    a = _lesson(tiny, "01_a", "print('a')")
+    b = _lesson(tiny, "02_b", "print('b')")
+    log: list[str] = []
+    assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [False, False]
+    assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [True, True]
+    _lesson(tiny, "01_a", "print('a, changed')")
+    first, second = _run(tiny, [a, b], log)
+    assert (first.cache_hit, second.cache_hit) == (False, True)
+    assert first.notebook.cells[-1].outputs[0].text == "a, changed\n"
+    (tiny / "pkg" / "__init__.py").write_text("X = 2\n")
+    assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [False, False]
+    for version in range(lesson_exec.KEEP_PER_LESSON + 2):
+        _lesson(tiny, "02_b", f"print({version})")
+        _run(tiny, [b], log)
+    assert len(list((tiny / ".cache").glob("02_b-*.ipynb"))) == lesson_exec.KEEP_PER_LESSON
