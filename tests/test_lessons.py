@@ -7,7 +7,8 @@
 따르므로 기대 파일에 적힌 자릿수까지만 맞으면 됩니다.
 
 bnref의 수식이 틀리면(불편 분산으로 정규화, ε 누락, 모멘텀 가중치 뒤바뀜, γ·β 뒤바뀜)
-출력된 숫자가 바뀌어 이 테스트가 실패합니다. tests/test_mutations.py가 그것을 확인합니다.
+출력된 숫자가 바뀌어 이 테스트가 실패합니다. 아래 test_planted_mistake_changes_a_printed_number가
+(slow) bnref 복사본에 실수를 하나씩 심어 그것을 확인합니다.
 
 강의 내용을 바꿔 출력이 달라졌다면, 출력을 눈으로 확인한 뒤 기대 파일을 다시 씁니다:
     python tests/test_lessons.py --update            (모든 강의)
@@ -23,6 +24,7 @@ import functools
 import io
 import os
 import re
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -44,6 +46,9 @@ EXPECTED_DIR = Path(__file__).resolve().parent / "lessons"
 LESSON_NAMES = ["01_why_normalize", "02_implement", "03_train_eval", "04_distribution",
                 "05_batchnorm2d"]
 LESSONS = [LESSON_DIR / f"{name}.py" for name in LESSON_NAMES]
+# Lessons that start processes and print timings: pinned by their own (slow) test with this file's
+# run_lesson/check, expected output in the same folder (tests/test_lesson_sync.py).
+PINNED_ELSEWHERE = ["10_sync_batchnorm"]
 
 OPTIONFLAGS = _get_number_flag() | doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
@@ -157,8 +162,8 @@ def test_lesson_structure(name):
 
 
 def test_every_lesson_has_expected_output():
-    assert sorted(p.stem for p in LESSON_DIR.glob("[0-9][0-9]_*.py")) == LESSON_NAMES
-    assert sorted(p.stem for p in EXPECTED_DIR.glob("*.txt")) == LESSON_NAMES
+    assert sorted(p.stem for p in LESSON_DIR.glob("[0-9][0-9]_*.py")) == sorted(LESSON_NAMES + PINNED_ELSEWHERE)
+    assert sorted(p.stem for p in EXPECTED_DIR.glob("*.txt")) == sorted(LESSON_NAMES + PINNED_ELSEWHERE)
 
 
 def test_a_changed_number_is_caught():
@@ -167,6 +172,45 @@ def test_a_changed_number_is_caught():
     assert not check("평균 1.0000\n", "평균 0.7500\n")[0]
     assert not check("평균 0.0000\n", "평균 nan\n")[0]
     assert not check("평균 1.0000\n", "평균 1.0003\n")[0]
+
+
+# 강의 출력이 잡아내야 하는 심어 둔 실수 (이름은 tests/test_mutations.py의 MUTATIONS).
+# 어느 강의의 어느 줄이 바뀌는지: 불편 분산 → 모든 강의의 표준편차(예: 02의 출력 분산 0.7500),
+# ε 누락 → 02의 분산 0인 특성이 nan, 모멘텀 뒤바뀜 → 03의 running_mean, γ·β 뒤바뀜 → 02·03·04의 평균과 표준편차.
+LESSON_MUTATIONS = [
+    "unbiased variance in the normalisation",
+    "dropped eps",
+    "momentum weighting reversed",
+    "gamma and beta swapped",
+]
+
+
+def _run_against_copy(copy_root: Path) -> tuple[int, str]:
+    """copy_root/bnref를 import하는 새 프로세스에서 이 파일의 출력 비교 테스트만 돌립니다."""
+    args = ["-q", "-p", "no:randomly", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+            "-k", "test_printed_output_matches", str(Path(__file__).resolve())]
+    code = ("import sys, bnref, pytest; print('BNREF_FILE', bnref.__file__, flush=True); "
+            f"sys.exit(pytest.main({args!r}))")
+    env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
+    # cwd를 복사본으로 두어 sys.path 맨 앞의 ''가 저장소의 bnref를 가리키지 않게 합니다.
+    proc = subprocess.run([sys.executable, "-c", code], cwd=copy_root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert f"BNREF_FILE {copy_root / 'bnref' / '__init__.py'}" in out, out[-3000:]
+    return proc.returncode, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [None, *LESSON_MUTATIONS], ids=["unmutated", *LESSON_MUTATIONS])
+def test_planted_mistake_changes_a_printed_number(tmp_path, name):
+    from test_mutations import MUTATIONS, copy_bnref
+
+    copy_bnref(tmp_path, None if name is None else MUTATIONS[name])
+    code, out = _run_against_copy(tmp_path)
+    if name is None:  # 대조군: 실수가 없으면 통과해야, 아래의 실패가 실수 때문임을 압니다.
+        assert code == 0, out[-3000:]
+    else:
+        assert code == 1 and " failed" in out, out[-3000:]
 
 
 def _update(names=LESSON_NAMES):

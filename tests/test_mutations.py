@@ -21,6 +21,7 @@ TEST_PATHS = [
     "tests/test_bn_functional.py",
     "tests/test_bn_modules.py",
     "tests/test_bn_gradcheck.py",
+    "tests/test_lessons.py",
     "bnref/functional.py",
     "bnref/modules.py",
 ]
