@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -194,6 +195,7 @@ def execute_all(
     def run(item):
         lesson, path = item
         log(f"executing lesson: {lesson.stem}")
+        started = time.perf_counter()
         tmp = path.with_suffix(".tmp")
         # One process per lesson (it starts the kernel): nbclient's event loops and zmq sockets are
         # not meant to be shared by threads of one process.
@@ -208,6 +210,7 @@ def execute_all(
             raise LessonError(proc.stderr.strip() or f"{lesson.name}: exit status {proc.returncode}")
         tmp.replace(path)  # atomic: a half-written file never counts as a hit
         nb = nbformat.read(path, as_version=4)
+        log(f"executed lesson: {lesson.stem} in {time.perf_counter() - started:.1f} s")
         # Keep the few newest entries (switching a change on and off stays fast), drop the rest.
         entries = sorted(cache_dir.glob(f"{lesson.stem}-*.ipynb"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-KEEP_PER_LESSON]:

@@ -28,7 +28,8 @@ import sys
 
 if importlib.util.find_spec("bnref") is None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", {requirement!r}],
+        [sys.executable, "-m", "pip", "install", "--quiet",
+         {requirement!r}],
         check=True,
     )
     importlib.invalidate_caches()'''
