@@ -11,7 +11,7 @@ import math
 
 import torch
 
-__all__ = ["COMPARE_HEADERS", "compare", "fmt", "markdown_table"]
+__all__ = ["CLOSE_HEADERS", "COMPARE_HEADERS", "compare", "fmt", "markdown_table"]
 
 
 def _number(v: float, digits: int) -> str:
@@ -69,13 +69,16 @@ def markdown_table(headers, rows, digits: int = 4) -> str:
 
 
 COMPARE_HEADERS = ["비교", "정확히 같은가", "거의 같은가", "가장 큰 차이"]
+CLOSE_HEADERS = ["비교", "거의 같은가", "가장 큰 차이"]
 
 
-def compare(name, a, b, rtol: float = 1e-5, atol: float = 1e-8) -> list:
+def compare(name, a, b, rtol: float = 1e-5, atol: float = 1e-8, exact: bool = True) -> list:
     """Karpathy의 ``cmp()``처럼 두 텐서를 비교한 표의 한 줄을 만듭니다.
 
     [이름, 정확히 같은가(``torch.equal``), 거의 같은가(``torch.allclose``), 가장 큰 차이].
     ``markdown_table(COMPARE_HEADERS, rows)``로 보여 주면 차이는 반올림되어 나옵니다.
+    서로 다른 구현을 비교할 때는 ``exact=False``로 "정확히 같은가" 칸을 뺍니다
+    (``CLOSE_HEADERS``): 비트 단위의 일치는 더하는 순서와 CPU에 따라 달라지기 때문입니다.
 
     >>> a = torch.tensor([1.0, 2.0])
     >>> print(markdown_table(COMPARE_HEADERS, [compare("같은 값", a, a.clone()),
@@ -86,7 +89,10 @@ def compare(name, a, b, rtol: float = 1e-5, atol: float = 1e-8) -> list:
     | 같은 값 | True | True | 0.0000 |
     | 조금 다른 값 | False | True | 0.0000 |
     | 다른 값 | False | False | 0.5000 |
+    >>> compare("조금 다른 값", a, a + 1e-6, exact=False)[:2]
+    ['조금 다른 값', True]
     """
     a, b = a.detach(), b.detach()
     max_diff = (a - b).abs().max().item() if a.numel() else 0.0
-    return [name, torch.equal(a, b), torch.allclose(a, b, rtol=rtol, atol=atol), max_diff]
+    close = torch.allclose(a, b, rtol=rtol, atol=atol)
+    return [name, torch.equal(a, b), close, max_diff] if exact else [name, close, max_diff]
