@@ -28,7 +28,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 
-def spawn(fn, world_size, args=(), *, timeout=60.0, backend="gloo", threads=1):
+def spawn(fn, world_size, args=(), *, timeout=180.0, backend="gloo", threads=1):
     """``world_size`` 개 프로세스에서 ``fn(rank, *args)`` 를 돌리고 반환값들을 rank 순서로 돌려줍니다.
 
     Args:
