@@ -1,0 +1,271 @@
+"""강의 7·8의 실험 도구: 손글씨 숫자 데이터, 작은 모델, 결정적인(deterministic) 학습 루프.
+
+두 강의가 같은 데이터·모델·학습 루프를 쓰므로 여기에 한 번만 둡니다.
+
+- :func:`load_digits`: scikit-learn에 들어 있는 8×8 손글씨 숫자 1,797장 (내려받지 않음).
+  학습 데이터와 테스트 데이터로 나누는 분할은 시드로 고정하고, 입력 정규화는 **학습 데이터의**
+  평균·표준편차로 합니다.
+- :func:`mlp`, :func:`cnn`: 배치 정규화 없음(``norm=None``), bnref의 BatchNorm(``"bn"``),
+  잡음 섞인 BatchNorm(``"noisy_bn"``, :class:`NoisyBatchNorm`) 중에서 고르는 작은 모델.
+- :func:`train`: 시드 고정 SGD. 스텝마다 미니배치 손실을, 에폭마다 학습·테스트 손실과 정확도를
+  기록한 :class:`History` 를 돌려줍니다.
+
+기본 자료형은 float64입니다. 모델이 작아서 속도 차이가 거의 없고, float32의 합은 스레드 수에
+따라 마지막 자리가 달라지는데 학습을 수백 스텝 반복하면 그 차이가 출력하는 자릿수까지 자랄 수
+있기 때문입니다.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+import bnref
+
+__all__ = ["Digits", "History", "NoisyBatchNorm", "cnn", "evaluate", "load_digits", "mlp", "train"]
+
+
+# ---------------------------------------------------------------- data
+@dataclass(frozen=True)
+class Digits:
+    """학습 데이터와 테스트 데이터. x는 픽셀마다 정규화한 값 (N, 64), y는 0..9 정수 레이블 (N,)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    def images(self) -> Digits:
+        """CNN용으로 x를 (N, 1, 8, 8) 이미지 모양으로 바꾼 사본."""
+        return Digits(self.x_train.reshape(-1, 1, 8, 8), self.y_train,
+                      self.x_test.reshape(-1, 1, 8, 8), self.y_test)
+
+
+def load_digits(test_size: float = 0.25, seed: int = 0, dtype=torch.float64) -> Digits:
+    """scikit-learn의 digits(1,797장, 8×8, 픽셀 값 0..16)를 섞어 나누고 픽셀마다 정규화합니다 (standardise).
+
+    분할은 클래스 비율을 유지하며(stratify) ``seed`` 로 고정합니다. 정규화에 쓰는 픽셀별
+    평균과 표준편차는 학습 데이터에서만 구합니다. 테스트 데이터의 통계를 쓰면 테스트 데이터를
+    미리 엿보는 셈이기 때문입니다. 모든 이미지에서 0인 가장자리 픽셀은 표준편차가 0이라 1로 나눕니다.
+
+    >>> data = load_digits()
+    >>> data.x_train.shape, data.x_test.shape, data.x_train.dtype
+    (torch.Size([1347, 64]), torch.Size([450, 64]), torch.float64)
+    >>> round(data.x_train.mean().item(), 6) + 0.0, sorted(set(data.y_train.tolist()))
+    (0.0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> data.images().x_test.shape
+    torch.Size([450, 1, 8, 8])
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = sklearn_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y)
+    x_train, x_test = (torch.tensor(a, dtype=dtype) for a in (x_train, x_test))
+    mean = x_train.mean(0)
+    std = x_train.std(0, correction=0)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    return Digits((x_train - mean) / std, torch.tensor(y_train),
+                  (x_test - mean) / std, torch.tensor(y_test))
+
+
+# ---------------------------------------------------------------- models
+class NoisyBatchNorm(nn.Module):
+    """배치 정규화 뒤에 채널마다 무작위 스케일과 시프트를 곱하고 더합니다 (Santurkar 외, 2018).
+
+    학습 모드의 스텝마다 채널 c에 새 잡음 ``s_c ~ U(1/scale, scale)``, ``t_c ~ U(−shift, shift)``
+    를 뽑아 ``y = s·BN(x) + t`` 로 만듭니다. 그래서 다음 층이 받는 분포의 평균과 분산이 스텝마다
+    흔들립니다. 평가 모드에서는 잡음 없이 ``BN(x)`` 만 돌려줍니다. 잡음은 모듈 자신의 생성기
+    (``seed``)로 뽑으므로 전역 난수 상태와 상관없이 매번 같습니다.
+
+    >>> layer = NoisyBatchNorm(bnref.BatchNorm1d(3), shift=1.0, scale=2.0)
+    >>> x = torch.randn(8, 3)
+    >>> y1, y2 = layer(x), layer(x)           # 같은 입력, 다른 스텝 → 다른 잡음
+    >>> torch.allclose(y1, y2)
+    False
+    >>> _ = layer.eval()
+    >>> torch.allclose(layer(x), layer.bn(x))
+    True
+    """
+
+    def __init__(self, bn: nn.Module, shift: float = 1.0, scale: float = 2.0, seed: int = 0):
+        super().__init__()
+        self.bn, self.shift, self.scale = bn, shift, scale
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def forward(self, input):
+        y = self.bn(input)
+        if not self.training:
+            return y
+        c = y.shape[1]
+        shape = (1, c) + (1,) * (y.dim() - 2)  # 채널별 값 (C,) → (1, C, 1, ...)
+        u = torch.rand(2, c, generator=self.generator, dtype=y.dtype)
+        log_s = (2 * u[0] - 1) * math.log(self.scale)  # log s ~ U(−log scale, log scale)
+        t = (2 * u[1] - 1) * self.shift
+        return y * log_s.exp().reshape(shape) + t.reshape(shape)
+
+
+def _norm(norm: str | None, channels: int, dims: int, seed: int) -> list[nn.Module]:
+    """norm 종류에 맞는 정규화 층 (없으면 빈 리스트). dims=1이면 BatchNorm1d, 2면 BatchNorm2d."""
+    if norm is None:
+        return []
+    bn = (bnref.BatchNorm1d if dims == 1 else bnref.BatchNorm2d)(channels)
+    if norm == "bn":
+        return [bn]
+    if norm == "noisy_bn":
+        return [NoisyBatchNorm(bn, seed=seed)]
+    raise ValueError(f"norm must be None, 'bn' or 'noisy_bn', got {norm!r}")
+
+
+def _scale_init(model: nn.Module, init_scale: float) -> None:
+    """Linear/Conv 가중치를 init_scale배 합니다 (초기화 크기 실험용). BN의 γ, β는 그대로."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                m.weight.mul_(init_scale)
+
+
+def mlp(norm: str | None = None, *, hidden: int = 64, depth: int = 2, activation: str = "relu",
+        init_scale: float = 1.0, seed: int = 0, dtype=torch.float64) -> nn.Sequential:
+    """64 → (Linear → [BN] → 활성화) × depth → 10 인 다층 퍼셉트론(MLP).
+
+    BN이 있으면 그 앞 Linear의 편향은 뺍니다: BN이 평균을 빼면서 어차피 지워 버리기 때문입니다.
+    가중치는 torch 기본 초기화에 ``init_scale`` 을 곱한 값이고, ``seed`` 로 고정합니다
+    (전역 난수 상태는 건드리지 않습니다).
+
+    >>> mlp("bn", depth=1)
+    Sequential(
+      (0): Linear(in_features=64, out_features=64, bias=False)
+      (1): BatchNorm1d(64, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+      (2): ReLU()
+      (3): Linear(in_features=64, out_features=10, bias=True)
+    )
+    >>> torch.equal(mlp(seed=1)[0].weight, mlp(seed=1)[0].weight)
+    True
+    """
+    act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers, width = [], 64
+        for i in range(depth):
+            layers += [nn.Linear(width, hidden, bias=norm is None),
+                       *_norm(norm, hidden, dims=1, seed=seed + i), act()]
+            width = hidden
+        model = nn.Sequential(*layers, nn.Linear(width, 10)).to(dtype)
+    _scale_init(model, init_scale)
+    return model
+
+
+def cnn(norm: str | None = None, *, channels: tuple[int, int] = (8, 16), init_scale: float = 1.0,
+        seed: int = 0, dtype=torch.float64) -> nn.Sequential:
+    """8×8 이미지용 작은 합성곱 신경망(CNN): (Conv3×3 → [BN2d] → ReLU → MaxPool2) × 2 → Linear.
+
+    공간 크기는 8×8 → 4×4 → 2×2 로 줄고, 마지막 층은 ``channels[1]·2·2`` 개 특성을 받습니다.
+
+    >>> model = cnn("bn")
+    >>> model(torch.zeros(2, 1, 8, 8, dtype=torch.float64)).shape
+    torch.Size([2, 10])
+    >>> sum(isinstance(m, bnref.BatchNorm2d) for m in model)
+    2
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers, width = [], 1
+        for i, c in enumerate(channels):
+            layers += [nn.Conv2d(width, c, 3, padding=1, bias=norm is None),
+                       *_norm(norm, c, dims=2, seed=seed + i), nn.ReLU(), nn.MaxPool2d(2)]
+            width = c
+        model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * 2 * 2, 10)).to(dtype)
+    _scale_init(model, init_scale)
+    return model
+
+
+# ---------------------------------------------------------------- training
+@dataclass
+class History:
+    """학습 기록. ``step_loss`` 는 스텝마다의 미니배치 손실입니다. 에폭마다의 값 가운데
+    ``train_loss``/``train_acc`` 는 그 에폭 미니배치들의 평균(학습 모드, 따로 계산하지 않고 학습하며
+    얻은 값)이고, ``test_loss``/``test_acc`` 는 테스트 데이터를 평가 모드로 잰 값이며 0번째 항목은
+    학습 전입니다. 손실이 발산하면(NaN/Inf) ``diverged`` 가 True이고 그 자리에서 멈춥니다."""
+
+    step_loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    diverged: bool = False
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """평가 모드에서 (교차 엔트로피 손실, 정확도). 모델의 원래 모드는 되돌려 놓습니다.
+
+    >>> data = load_digits()
+    >>> loss, acc = evaluate(mlp(), data.x_test, data.y_test)
+    >>> 0.0 <= acc <= 1.0 and loss > 0
+    True
+    """
+    was_training = model.training
+    model.eval()
+    logits = model(x)
+    model.train(was_training)
+    loss = nn.functional.cross_entropy(logits, y).item()
+    acc = (logits.argmax(1) == y).double().mean().item()
+    return loss, acc
+
+
+def train(model: nn.Module, data: Digits, *, epochs: int, lr: float, batch_size: int | None = None,
+          momentum: float = 0.0, seed: int = 0, on_step=None) -> History:
+    """SGD로 ``epochs`` 에폭 학습하고 :class:`History` 를 돌려줍니다.
+
+    ``batch_size=None`` 이면 학습 데이터 전체가 한 미니배치입니다(full batch, 에폭당 한 스텝).
+    미니배치 순서는 ``seed`` 로 고정한 생성기로 에폭마다 새로 섞고, 크기가 모자란 마지막 조각은
+    버립니다(샘플 하나짜리 배치는 BN이 학습 모드에서 거절합니다). ``on_step(step, model)`` 을
+    주면 스텝마다(매개변수를 갱신한 뒤) 부릅니다. 손실이 NaN/Inf가 되면 멈추고 ``diverged=True``.
+
+    >>> data = load_digits()
+    >>> h = train(mlp("bn"), data, epochs=2, lr=0.1, batch_size=512)
+    >>> len(h.step_loss), len(h.train_loss), len(h.test_acc)   # 1347개를 512개씩: 에폭당 2스텝
+    (4, 2, 3)
+    >>> h.test_acc[-1] > h.test_acc[0]
+    True
+    """
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    generator = torch.Generator().manual_seed(seed)
+    n = len(data.y_train)
+    size = n if batch_size is None else batch_size
+    history = History()
+
+    def record_test():
+        loss, acc = evaluate(model, data.x_test, data.y_test)
+        history.test_loss.append(loss)
+        history.test_acc.append(acc)
+
+    record_test()
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        losses, accs = [], []
+        for start in range(0, n - size + 1, size):  # 남는 샘플(n % size개)은 이번 에폭에서 뺍니다
+            idx = order[start:start + size]
+            logits = model(data.x_train[idx])
+            loss = nn.functional.cross_entropy(logits, data.y_train[idx])
+            if not math.isfinite(loss.item()):
+                history.diverged = True
+                return history
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            accs.append((logits.argmax(1) == data.y_train[idx]).double().mean().item())
+            history.step_loss.append(loss.item())
+            if on_step is not None:
+                on_step(len(history.step_loss), model)
+        history.train_loss.append(sum(losses) / len(losses))
+        history.train_acc.append(sum(accs) / len(accs))
+        record_test()
+    return history
