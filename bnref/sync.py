@@ -150,7 +150,7 @@ class SyncBatchNorm(_BatchNorm):
     rank 가 가진 미니배치를 이어 붙인 것 하나의 평균과 편향(biased) 분산으로 정규화합니다:
 
     .. math::
-        y = rac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + eta
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
 
     rank 마다 채널별 (n, 평균, M2) 를 float64 로 구해 ``all_gather`` 하고 병렬 분산 공식
     (:func:`combine_moments`)으로 합치므로, rank 마다 배치 크기가 달라도, 배치가 빈 rank 가 있어도
