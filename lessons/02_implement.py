@@ -21,13 +21,14 @@
 # 그리고 PyTorch의 `nn.BatchNorm1d`와 정확히 같은지 확인합니다.
 #
 # 숫자는 모두 소수점 넷째 자리까지 반올림해서 보여 줍니다. `fmt`는 그 일만 하는 작은
-# 함수입니다.
+# 함수이고, `markdown_table`은 숫자를 같은 방식으로 반올림해 표로 만듭니다.
 
 # %%
 import torch
+from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import fmt
+from bnref.printing import COMPARE_HEADERS, compare, fmt, markdown_table
 
 # %% [markdown]
 # ## 실험 데이터: 샘플 4개, 특성 3개
@@ -164,16 +165,12 @@ print("출력 분산을 불편 분산으로 재면:", fmt(y.var(dim=0)))
 # 두 층의 γ와 β(PyTorch에서는 `weight`와 `bias`라고 부릅니다)를 위에서 쓴 값으로 맞춥니다.
 # 새로 만든 층은 학습 모드(training mode)이므로 지금 들어온 미니배치의 통계로 정규화합니다.
 #
-# 결과를 비교할 때는 `==`로 비교하지 않고 `torch.allclose`를 씁니다. 계산 순서가 조금만 달라도
-# 마지막 자리의 반올림이 달라질 수 있기 때문입니다. `compare`는 두 결과가 허용 오차 안에서
-# 같은지와 가장 큰 차이를 보여 줍니다.
+# 두 결과를 비교할 때는 "정확히 같은가"(`torch.equal`)보다 "허용 오차 안에서 같은가"
+# (`torch.allclose`)를 봅니다. 같은 수식이라도 계산 순서가 조금 다르면 float32의 마지막 자리 반올림이
+# 달라질 수 있기 때문입니다. `bnref.printing.compare`는 두 가지와 가장 큰 차이를 표의 한 줄로
+# 만들어 줍니다.
 
 # %%
-def compare(name, a, b):
-    same = torch.allclose(a, b, atol=1e-5)
-    print(f"{name}: 같은가 {same}, 가장 큰 차이 {fmt((a - b).abs().max(), digits=5)}")
-
-
 bn_ref = bnref.BatchNorm1d(3)
 bn_torch = torch.nn.BatchNorm1d(3)
 with torch.no_grad():  # 파라미터에 값을 직접 넣을 때는 기울기 기록을 끕니다.
@@ -186,12 +183,15 @@ y_hand = batch_norm_by_hand(x, gamma, beta)
 
 print("bnref 출력 평균:    ", fmt(y_ref.mean(dim=0)))
 print("bnref 출력 표준편차:", fmt(y_ref.std(dim=0, unbiased=False)))
-compare("직접 구현 vs bnref     ", y_hand, y_ref)
-compare("bnref vs nn.BatchNorm1d", y_ref, y_torch)
+display(Markdown(markdown_table(COMPARE_HEADERS, [
+    compare("직접 구현 vs bnref", y_hand, y_ref),
+    compare("bnref vs nn.BatchNorm1d", y_ref, y_torch),
+])))
 
 # %% [markdown]
-# 직접 구현한 네 단계, `bnref`, PyTorch가 모두 같은 값을 냅니다. `bnref`의 출력 평균은 β, 표준편차는
-# γ와 일치합니다. `nn.BatchNorm1d`가 내부에서 하는 일이 바로 위의 네 줄짜리 함수라는 뜻입니다.
+# 직접 구현한 네 단계, `bnref`, PyTorch가 허용 오차 안에서 모두 같은 값을 냅니다. 마지막 자리까지
+# 똑같지 않더라도, 가장 큰 차이가 넷째 자리에도 나타나지 않을 만큼 작습니다. `bnref`의 출력 평균은 β,
+# 표준편차는 γ와 일치합니다. `nn.BatchNorm1d`가 내부에서 하는 일이 바로 위의 네 줄짜리 함수라는 뜻입니다.
 # 여기에 더해 층은 γ와 β를 학습 가능한 파라미터로 들고 있고, 학습 중에는 이동 평균(running
 # mean)과 이동 분산(running variance)을 기록합니다. 그 기록이 무엇에 쓰이는지는 다음 강의에서
 # 다룹니다.
