@@ -27,7 +27,7 @@
 # 그래서 배치 정규화 층은 두 가지 모드로 동작합니다. 학습 모드(training mode)에서는 미니배치의
 # 통계로 정규화하면서, 그 통계를 조금씩 누적해 **이동 평균**(running mean)과 **이동 분산**(running
 # variance)을 기록해 둡니다. 평가 모드(evaluation mode)에서는 미니배치의 통계를 전혀 쓰지 않고
-# 기록해 둔 이동 통계만으로 정규화합니다. 모드는 `model.train()`과 `model.eval()`로 바꿉니다.
+# 기록해 둔 이동 통계(running statistics)만으로 정규화합니다. 모드는 `model.train()`과 `model.eval()`로 바꿉니다.
 
 # %%
 import torch
