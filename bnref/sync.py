@@ -1,4 +1,4 @@
-"""SyncBatchNorm: 여러 프로세스에 나뉜 배치 전체의 통계로 정규화하는 BN.
+"""동기화 배치 정규화(synchronized batch normalization): 여러 프로세스에 나뉜 미니배치 전체의 통계로 정규화.
 
 ``torch.nn.SyncBatchNorm`` 과 같은 이름, 같은 인자입니다. 다른 점은 하나: torch 의 것은 CPU 입력과
 gloo 백엔드에서 ``ValueError: SyncBatchNorm expected input tensor to be on GPU or XPU or
@@ -27,6 +27,7 @@ from bnref import functional as F
 from bnref.modules import _BatchNorm
 
 __all__ = ["SyncBatchNorm", "combine_moments"]
+
 
 def combine_moments(counts, means, m2s):
     """rank 마다의 (n_i, 평균_i, M2_i) 를 합친 배치 하나의 (n, 평균, M2) 로 만듭니다.
@@ -68,8 +69,6 @@ def combine_moments(counts, means, m2s):
     return n, mean, m2
 
 
-
-
 def _local_moments(x):
     """이 rank 의 채널별 통계. x 는 계산용 dtype 입니다.
 
@@ -100,7 +99,7 @@ def _all_gather_moments(n, mean, m2, group):
 class _SyncBatchNormFunction(torch.autograd.Function):
     """주어진 전역 통계로 정규화하고, 역전파에서 두 채널별 합을 그룹 전체에 대해 더합니다.
 
-    정방향의 통계는 밖에서 (기울기 없이) 구해 넘깁니다. 평균과 분산이 x 에 달려 있다는 사실은
+    순전파의 통계는 밖에서 (기울기 없이) 구해 넘깁니다. 평균과 분산이 x 에 달려 있다는 사실은
     :func:`bnref.functional._grad_input` 의 닫힌 꼴이 이미 반영하므로, 필요한 것은 Σdy 와 Σdy·x̂ 가
     이 rank 몫이 아니라 이어 붙인 배치 전체의 합이라는 것 하나입니다.
     """

@@ -26,7 +26,7 @@ def shard(batch, sizes, rank):
 
 
 def train_steps(bn, batches, grads):
-    """배치마다 학습 스텝 하나: 정방향, 그리고 손실 Σ(y·g) 의 역전파 (g 는 정해 둔 출력 기울기).
+    """배치마다 학습 스텝 하나: 순전파, 그리고 손실 Σ(y·g) 의 역전파 (g 는 정해 둔 출력 기울기).
 
     마지막 스텝의 출력과 기울기, 그리고 running 통계를 딕셔너리로 돌려줍니다.
     """
@@ -72,7 +72,7 @@ def count_collectives():
 
 
 def sync_train(rank, batches, grads, sizes, state, kwargs=None):
-    """``SyncBatchNorm`` 으로 학습 스텝들을 돌리고, 이어서 평가 모드 정방향을 한 번 합니다.
+    """``SyncBatchNorm`` 으로 학습 스텝들을 돌리고, 이어서 평가 모드 순전파을 한 번 합니다.
 
     Args:
         batches, grads: 스텝마다 이어 붙인 배치와 출력 기울기 (모든 rank 가 같은 것을 받음).

@@ -233,6 +233,27 @@ def test_sync_path_float32_is_as_accurate_as_batchnorm(forced_sync):
     assert abs(got["output"].double().std().item() - want["output"].double().std().item()) < 1e-5
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "non-contiguous"])
+def test_sync_path_handles_memory_layouts(forced_sync, layout):
+    xs, gs = batches_for((4, 3, 2, 5), offset=1e3)
+    if layout == "channels_last":
+        xs = [x.to(memory_format=torch.channels_last) for x in xs]
+    else:
+        xs = [x.transpose(2, 3).contiguous().transpose(2, 3) for x in xs]
+        assert not xs[0].is_contiguous()
+    got = run(SyncBatchNorm, (4, 3, 2, 5), {}, xs, gs)
+    assert_same(got, run(bnref.BatchNorm2d, (4, 3, 2, 5), {}, xs, gs), atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_sync_path_low_precision_matches_batchnorm(forced_sync, dtype):
+    xs, gs = batches_for((16, 3), dtype=dtype)
+    got = run(SyncBatchNorm, (16, 3), {}, xs, gs, dtype=torch.float32)
+    want = run(bnref.BatchNorm1d, (16, 3), {}, xs, gs, dtype=torch.float32)
+    assert got["output"].dtype == dtype
+    assert_same(got, want, atol=1e-2, rtol=1e-2)
+
+
 def test_sync_path_empty_batch_behaves_like_batchnorm(forced_sync):
     xs, gs = batches_for((0, 3))
     got = run(SyncBatchNorm, (0, 3), {}, xs, gs)
