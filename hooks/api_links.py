@@ -55,6 +55,8 @@ class ApiIndex:
             return None
         if any(part.startswith("_") for part in obj.path.split(".")):
             return None
+        if not obj.is_module and not obj.docstring:  # mkdocstrings renders no entry for it
+            return None
         module = obj.path if obj.is_module else obj.module.path
         return obj.path if module in self.modules else None
 
@@ -63,11 +65,14 @@ class ApiIndex:
         return docstring.value.strip().splitlines()[0] if docstring else ""
 
 
-def bnref_names(code: str) -> list[str]:
+def bnref_names(code: str, local: dict[str, str] | None = None) -> list[str]:
     """Dotted bnref names a cell uses, in order of first use: `import bnref` + `bnref.a.b`,
-    `from bnref.x import y` (-> bnref.x.y), `import bnref.x as z` + `z.w` (-> bnref.x.w)."""
+    `from bnref.x import y` (-> bnref.x.y), `import bnref.x as z` + `z.w` (-> bnref.x.w).
+
+    `local` maps names to what they are in bnref; the cell's imports are added to it, so that
+    the cells of one notebook, which share a namespace, share it too."""
     tree = ast.parse(code)
-    local: dict[str, str] = {}  # name in the cell -> what it is in bnref
+    local = {} if local is None else local
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -108,9 +113,10 @@ def used_api(markdown: str, api: ApiIndex) -> list[str]:
     """Anchors of the documented bnref objects the page's ```python cells use (longest known
     prefix of each name: `bnref.functional.batch_norm(...).sum` -> bnref.functional.batch_norm)."""
     anchors: list[str] = []
+    local: dict[str, str] = {}
     for code in _PYTHON_FENCE.findall(markdown):
         try:
-            names = bnref_names(code)
+            names = bnref_names(code, local)
         except SyntaxError:  # IPython syntax (magics) in a cell: it names no bnref object we could link
             continue
         for name in names:
