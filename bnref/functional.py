@@ -14,6 +14,8 @@ import math
 
 import torch
 
+from bnref._checks import _check_args  # torch 와 같은 오류 (bnref.sync 도 씀)
+
 __all__ = ["batch_norm"]
 
 
@@ -39,6 +41,17 @@ def _compute_dtype(input):
 
 
 # ---------------------------------------------------------------- forward
+def _slices(*tensors):
+    """배치(dim 0)를 약 1 MB 조각으로 나눈 같은 자리의 조각들. 한 조각을 여러 번 훑는 동안
+    조각이 캐시에 머물러, 큰 텐서를 메모리에서 여러 번 읽지 않아도 됩니다."""
+    x = tensors[0]
+    rows = max(1, _SLICE_BYTES // max(1, math.prod(x.shape[1:]) * x.element_size()))
+    return zip(*(t.split(rows) for t in tensors))
+
+
+_SLICE_BYTES = 1 << 20
+
+
 def _batch_stats(x):
     """채널별 평균과 편향 분산 (float64) 을 두 번 훑어(two-pass) 구합니다.
 
@@ -48,8 +61,8 @@ def _batch_stats(x):
 
         mean = shift + Σd/n,   var = (Σd² − (Σd)²/n) / n      ← 편향(biased) 분산, n 으로 나눔
 
-    torch.sum 은 CPU 에서 float32 도 쌍별(cascade) 합을 하므로 오차가 log n 정도로만 자랍니다.
-    돌려주는 d 는 정규화와 역전파가 다시 씁니다 (메모리를 한 번 덜 훑기 위해).
+    조각 안의 합은 torch.sum 의 쌍별(cascade) 합(float32 라도 오차가 log n 정도로만 자람),
+    조각 사이의 합은 float64 로 모읍니다. 돌려주는 d 는 정규화와 역전파가 다시 씁니다.
 
     Returns: (d, shift, mean, var) — d 는 x 와 같은 모양, 나머지는 (C,).
     """
@@ -59,9 +72,12 @@ def _batch_stats(x):
         zeros = torch.zeros(x.size(1), dtype=torch.float64, device=x.device)
         return x, zeros.to(x.dtype), zeros, zeros
     shift = x.mean(dims)                                  # (C,) 첫 번째 훑기
-    d = x - _per_channel(shift, x)                        # (N, C, *) 
-    sum_d = d.sum(dims).double()
-    sum_d2 = (d * d).sum(dims).double()
+    d = torch.empty_like(x)
+    sum_d = sum_d2 = 0
+    for xs, ds in _slices(x, d):                          # 두 번째 훑기, 한 조각씩
+        torch.sub(xs, _per_channel(shift, xs), out=ds)
+        sum_d = sum_d + ds.sum(dims).double()
+        sum_d2 = sum_d2 + (ds * ds).sum(dims).double()
     # ±Inf 가 든 채널은 d 가 NaN 이 되므로 평균은 torch 처럼 shift(= ±Inf) 그대로.
     mean = torch.where(shift.isfinite(), shift.double() + sum_d / n, shift.double())
     var = (sum_d2 - sum_d * sum_d / n) / n
@@ -102,8 +118,10 @@ def _update_running_stats(running_mean, running_var, mean, var, n, momentum):
 def _grad_sums(grad_out, centred, offset, invstd):
     """채널별 두 합 Σdy 와 Σdy·x̂ (float64), x̂ = (centred − offset)·invstd."""
     dims = _reduce_dims(centred)
-    sum_dy = grad_out.sum(dims).double()
-    sum_dy_d = (grad_out * centred).sum(dims).double()
+    sum_dy = sum_dy_d = 0
+    for dys, ds in _slices(grad_out, centred):
+        sum_dy = sum_dy + dys.sum(dims).double()
+        sum_dy_d = sum_dy_d + (dys * ds).sum(dims).double()
     return sum_dy, (sum_dy_d - offset * sum_dy) * invstd
 
 
@@ -113,15 +131,18 @@ def _grad_input(grad_out, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, 
         dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
 
     x̂ = (centred − offset)·invstd 를 풀어 쓰면 dx = a·dy + b·centred + c 이고, 채널별 계수
-    a, b, c 만 float64 로 구한 뒤 메모리를 두 번만 훑습니다.
+    a, b, c 만 float64 로 구한 뒤 한 조각씩 계산합니다.
     """
     g = invstd if weight is None else invstd * weight.double()   # γ·invstd
-    a = g
     b = -g * invstd * sum_dy_xhat / n                              # x̂ 항의 계수 (centred 에 대해)
     c = -g * sum_dy / n - b * offset
-    dt = grad_out.dtype
-    dx = torch.addcmul(_per_channel(c.to(dt), centred), grad_out, _per_channel(a.to(dt), centred))
-    return dx.addcmul_(centred, _per_channel(b.to(dt), centred))
+    a, b, c = (_per_channel(t.to(grad_out.dtype), centred) for t in (g, b, c))
+    if torch.is_grad_enabled():  # 이중 미분: 미분 가능한 연산으로 (out= 은 autograd 가 기록하지 않음)
+        return grad_out * a + centred * b + c
+    dx = torch.empty_like(grad_out)
+    for dxs, dys, ds in _slices(dx, grad_out, centred):
+        torch.addcmul(c, dys, a, out=dxs).addcmul_(ds, b)
+    return dx
 
 
 class _BatchNormFunction(torch.autograd.Function):
@@ -168,64 +189,6 @@ class _BatchNormFunction(torch.autograd.Function):
         dw = sum_dy_xhat.to(weight.dtype) if ctx.needs_input_grad[1] else None
         db = sum_dy.to(ctx.bias_dtype) if ctx.needs_input_grad[2] else None
         return dx, dw, db, None, None, None, None, None
-
-
-# ---------------------------------------------------------------- checks
-def _dtype_name(dtype):
-    return torch.empty(0, dtype=dtype).type().split(".")[-1][: -len("Tensor")]
-
-
-def _check_args(input, running_mean, running_var, weight, bias, training, momentum, eps):
-    """torch 가 내는 오류를 같은 종류·같은 문장·같은 순서로 냅니다. 아무것도 바꾸지 않습니다."""
-    if training:
-        size = input.size()
-        size_prods = size[0]
-        for i in range(len(size) - 2):
-            size_prods *= size[i + 2]
-        if size_prods == 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
-    if training and eps <= 0.0:
-        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
-    elif eps < 0.0:
-        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-    if momentum is None:  # torch 의 인자 검사(argument parser)와 같은 문장
-        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
-    num_features = input.size(1) if input.dim() > 1 else 0
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        if t is None and not training and name.startswith("running"):
-            raise RuntimeError(f"{name} must be defined in evaluation mode")
-        if t is not None and t.numel() != num_features:
-            raise RuntimeError(f"{name} should contain {num_features} elements not {t.numel()}")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must either both be None or neither be None")
-    input.size(1)  # 1차원 입력이면 torch 와 같은 IndexError
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.requires_grad and torch.is_grad_enabled():
-            raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with respect to "
-                               f"argument '{name}'. This input cannot have requires_grad True.")
-    if not input.is_floating_point():
-        raise NotImplementedError(f"\"batch_norm\" not implemented for '{_dtype_name(input.dtype)}'")
-    _check_dtypes(input, [weight, bias, running_mean, running_var], training)
-    for t in (running_mean, running_var):
-        if t is not None and t.dim() != 1:
-            raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {t.dim()}")
-
-
-def _check_dtypes(input, params, training):
-    # CPU 규칙: 모두 input 과 같은 dtype, 또는 input 이 float16/bfloat16 이고 나머지가 모두 float32.
-    given = [t for t in params if t is not None]
-    if not given:
-        return
-    if given[0].dtype != input.dtype:
-        if any(t.dtype != torch.float32 for t in given):
-            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
-        if input.dtype not in (torch.float16, torch.bfloat16):
-            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
-        return
-    order = params[2:] + params[:2] if training else params
-    for t in order:
-        if t is not None and t.dtype != input.dtype:
-            raise RuntimeError(f"expected scalar type {_dtype_name(input.dtype)} but found {_dtype_name(t.dtype)}")
 
 
 # ---------------------------------------------------------------- public
