@@ -13,6 +13,7 @@ re-executes that lesson only. Kernels run with the lesson's directory as cwd, se
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -210,13 +211,23 @@ def execute_all(
             raise LessonError(proc.stderr.strip() or f"{lesson.name}: exit status {proc.returncode}")
         tmp.replace(path)  # atomic: a half-written file never counts as a hit
         nb = nbformat.read(path, as_version=4)
-        log(f"executed lesson: {lesson.stem} in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        durations[lesson.stem] = round(seconds, 1)
+        log(f"executed lesson: {lesson.stem} in {seconds:.1f} s")
         # Keep the few newest entries (switching a change on and off stays fast), drop the rest.
         entries = sorted(cache_dir.glob(f"{lesson.stem}-*.ipynb"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-KEEP_PER_LESSON]:
             old.unlink()
         return Executed(lesson.stem, nb, False)
 
+    # Longest lessons first (by their last run; new ones count as long): with two workers, a long
+    # lesson started last would run alone at the end.
+    durations_file = cache_dir / "durations.json"
+    try:
+        durations = json.loads(durations_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        durations = {}
+    todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
     if todo:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo)))) as pool:
             errors = []
@@ -226,6 +237,7 @@ def execute_all(
                     results[done.name] = done
                 except LessonError as err:
                     errors.append(str(err))
+            durations_file.write_text(json.dumps(durations, indent=1, sort_keys=True), encoding="utf-8")
             if errors:
                 raise LessonError("\n\n".join(errors))
     hits = sum(r.cache_hit for r in results.values())

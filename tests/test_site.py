@@ -385,9 +385,12 @@ def test_cache_re_executes_exactly_what_changed(tiny):
     first, second = _run(tiny, [a, b], log)
     assert (first.cache_hit, second.cache_hit) == (False, True)
     assert first.notebook.cells[-1].outputs[0].text == "a, changed\n"
+    for i in range(lesson_exec.KEEP_PER_LESSON + 1):  # stale entries, older than any real one
+        stale = tiny / ".cache" / f"02_b-stale{i}.ipynb"
+        stale.write_text("{}")
+        os.utime(stale, (1_000_000 + i, 1_000_000 + i))
     (tiny / "pkg" / "__init__.py").write_text("X = 2\n")
     assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [False, False]
-    for version in range(lesson_exec.KEEP_PER_LESSON + 2):
-        _lesson(tiny, "02_b", f"print({version})")
-        _run(tiny, [b], log)
-    assert len(list((tiny / ".cache").glob("02_b-*.ipynb"))) == lesson_exec.KEEP_PER_LESSON
+    kept = sorted(p.name for p in (tiny / ".cache").glob("02_b-*.ipynb"))
+    assert len(kept) == lesson_exec.KEEP_PER_LESSON  # the newest: both real entries, then stale ones
+    assert len([n for n in kept if "stale" not in n]) == 2 and "02_b-stale0.ipynb" not in kept
