@@ -38,3 +38,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bnref.bench
+
+# Build speed and page weight of the site (a copy of the repo, clean cache); prints its figures.
+bench-build: setup
+	$(BIN)/python benchmarks/build_speed.py
