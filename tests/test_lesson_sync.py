@@ -56,7 +56,7 @@ def test_output_has_no_unstable_reprs(lesson_output):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_lesson_leaves_no_process_behind(lesson_output):
-    spawned = [p for p in psutil.Process().children(recursive=True) if "multiprocessing" in " ".join(p.cmdline())]
+    spawned = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
     assert spawned == []
 
 
