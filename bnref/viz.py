@@ -62,18 +62,22 @@ def find_korean_font() -> Path | None:
     return _bundled_font() or _system_font()
 
 
-def use_korean_font() -> Path | None:
-    """matplotlib이 한글과 마이너스 기호를 그릴 수 있게 설정하고, 쓴 글꼴 파일의 경로를
-    돌려줍니다. 그림 크기도 화면용(100 dpi, 6.4×3.6인치)으로 맞춥니다.
+def use_korean_font() -> None:
+    """matplotlib이 한글과 마이너스 기호를 그릴 수 있게 설정합니다. 그림 크기도 화면용
+    (100 dpi, 6.4×3.6인치)으로 맞춥니다. 어느 글꼴 파일을 쓰는지는 :func:`find_korean_font`가
+    알려 줍니다.
 
-    한글 글꼴을 찾지 못하면 설치 방법을 알려 주는 경고를 내고 None을 돌려줍니다.
-    이때도 그림은 그려지지만 한글이 네모로 보입니다.
+    아무것도 돌려주지 않는 것은 일부러입니다. 노트북 셀의 마지막 줄에 두어도 글꼴 경로 같은
+    출력이 페이지에 찍히지 않습니다.
 
-    >>> path = use_korean_font()
-    >>> path.name
-    'NanumGothic.ttf'
+    한글 글꼴을 찾지 못하면 설치 방법을 알려 주는 경고를 냅니다. 이때도 그림은 그려지지만
+    한글이 네모로 보입니다.
+
+    >>> use_korean_font()
     >>> matplotlib.rcParams["font.family"]
     ['DejaVu Sans', 'NanumGothic']
+    >>> find_korean_font().name
+    'NanumGothic.ttf'
     """
     matplotlib.rcParams.update(_FIGURE_DEFAULTS)
     # 진짜 마이너스 기호(U+2212)를 씁니다. DejaVu Sans에 그 글리프가 있습니다.
@@ -87,9 +91,8 @@ def use_korean_font() -> Path | None:
             UserWarning,
             stacklevel=2,
         )
-        return None
+        return
     # addfont는 같은 파일을 여러 번 등록해도 괜찮지만, 목록이 불필요하게 늘지 않게 합니다.
     if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", KOREAN_FONT]
-    return path

@@ -17,6 +17,7 @@ bnref의 수식이 틀리면(불편 분산으로 정규화, ε 누락, 모멘텀
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import difflib
 import doctest
@@ -96,6 +97,21 @@ def _lesson_environment(threads: int):
         os.chdir(old_cwd)
 
 
+def _run_cell(source: str, filename: str, namespace: dict) -> None:
+    """셀 하나를 실행합니다. 노트북처럼, 마지막 줄이 식이면 그 값(None이 아니면)의 repr도
+    출력합니다. 페이지에 찍히는 것은 모두 여기에도 찍혀야 기대 출력으로 고정할 수 있습니다."""
+    tree = ast.parse(source, filename)
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr) and not source.rstrip().endswith(";"):
+        tree.body.pop()
+        exec(compile(tree, filename, "exec"), namespace)
+        value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+        if value is not None:
+            print(repr(value))
+    else:
+        exec(compile(tree, filename, "exec"), namespace)
+
+
 @functools.cache
 def run_lesson(name: str, threads: int = 1) -> str:
     """강의를 실행하고 보여 준 모든 것(출력, 표, 그림 요약)을 하나의 문자열로 돌려줍니다."""
@@ -105,7 +121,7 @@ def run_lesson(name: str, threads: int = 1) -> str:
     with _lesson_environment(threads), contextlib.redirect_stdout(out):
         for i, cell in enumerate(notebook.cells):
             if cell.cell_type == "code":
-                exec(compile(cell.source, f"{name}.py [cell {i}]", "exec"), namespace)
+                _run_cell(cell.source, f"{name}.py [cell {i}]", namespace)
         if plt.get_fignums():
             print("[plt.show() 없이 남은 그림]")
     return out.getvalue()

@@ -58,8 +58,10 @@ def test_nanum_alone_lacks_the_minus_sign():
 
 
 def test_settings():
-    path = viz.use_korean_font()
+    assert viz.use_korean_font() is None  # 셀의 마지막 줄이어도 아무것도 찍히지 않게
+    path = viz.find_korean_font()
     assert path.name == "NanumGothic.ttf"
+    assert any(Path(f.fname) == path for f in matplotlib.font_manager.fontManager.ttflist)
     assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "NanumGothic"]
     assert matplotlib.rcParams["axes.unicode_minus"] is True
     assert matplotlib.rcParams["figure.dpi"] == 100
@@ -84,7 +86,8 @@ def test_falls_back_to_a_system_font(monkeypatch):
     if system is None:
         pytest.skip("no system NanumGothic (apt-get install fonts-nanum)")
     monkeypatch.setattr(viz, "_bundled_font", lambda: None)
-    assert viz.use_korean_font() == system
+    assert viz.find_korean_font() == system
+    viz.use_korean_font()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         draw_korean_figure()
@@ -94,7 +97,7 @@ def test_no_font_at_all_says_how_to_install(monkeypatch):
     monkeypatch.setattr(viz, "_bundled_font", lambda: None)
     monkeypatch.setattr(viz, "_system_font", lambda: None)
     with pytest.warns(UserWarning, match="pip install koreanize-matplotlib"):
-        assert viz.use_korean_font() is None
+        viz.use_korean_font()
 
 
 def test_bundled_font_path_is_a_real_file():
