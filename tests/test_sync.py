@@ -7,6 +7,7 @@ convert_sync_batchnorm, 병렬 분산 공식, 그리고 크기 1 인 그룹에�
 
 import copy
 import datetime
+import sys
 
 import pytest
 import torch
@@ -193,8 +194,11 @@ def test_combining_without_the_between_term_would_be_wrong():
 def group_of_one(tmp_path_factory):
     """크기 1 인 gloo 그룹 (이 프로세스 하나)."""
     store = tmp_path_factory.mktemp("rendezvous") / "store"
-    dist.init_process_group("gloo", init_method=f"file://{store}", rank=0, world_size=1,
-                            timeout=datetime.timedelta(seconds=30))
+    with pytest.MonkeyPatch.context() as mp:
+        if sys.platform.startswith("linux"):
+            mp.setenv("GLOO_SOCKET_IFNAME", "lo")  # 바깥 네트워크와 상관없이 (bnref.launch 와 같게)
+        dist.init_process_group("gloo", init_method=f"file://{store}", rank=0, world_size=1,
+                                timeout=datetime.timedelta(seconds=30))
     yield dist.group.WORLD
     dist.destroy_process_group()
 
