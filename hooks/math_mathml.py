@@ -34,7 +34,10 @@ def tex_to_mathml(tex: str, display: bool) -> str:
     if unknown:
         raise MathError(f"TeX command(s) {', '.join(unknown)} not supported by latex2mathml in {tex!r}")
     # Keep the TeX as the accessible name's fallback and for copy-paste.
-    return mathml.replace(_XMLNS, "").replace("<math ", f'<math alttext="{html.escape(tex.strip())}" ', 1)
+    mathml = mathml.replace(_XMLNS, "").replace("<math ", f'<math alttext="{html.escape(tex.strip())}" ', 1)
+    # One element per line: MathML ignores whitespace between elements, and tools that scan pages
+    # line by line with backtracking regexes (print-site's anchor rewriting) stay linear.
+    return mathml.replace("><", ">\n<")
 
 
 def render_math(page_html: str) -> str:
