@@ -29,14 +29,14 @@ def lesson_output():
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_printed_output_matches(lesson_output):
     ok, report = check(EXPECTED.read_text(encoding="utf-8"), lesson_output)
     assert ok, f"{NAME}.py printed something else:\n{report}"
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_only_the_timing_lines_are_left_open(lesson_output):
     expected = EXPECTED.read_text(encoding="utf-8")
     assert expected.count("...") == 1  # 시간과 바이트 두 줄을 덮는 하나
@@ -45,7 +45,7 @@ def test_only_the_timing_lines_are_left_open(lesson_output):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_output_has_no_unstable_reprs(lesson_output):
     got = lesson_output
     assert "grad_fn" not in got and "tensor(" not in got
@@ -54,7 +54,7 @@ def test_output_has_no_unstable_reprs(lesson_output):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_lesson_leaves_no_process_behind(lesson_output):
     spawned = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
     assert spawned == []
