@@ -17,7 +17,7 @@
 #
 # PyTorch의 자동 미분(autograd)은 배치 정규화(batch normalization)의 기울기(gradient)도 알아서
 # 계산해 줍니다. 그런데도 직접 유도해 볼 가치가 있습니다. 배치 정규화의 역전파(backpropagation)에는
-# 다른 층에 없는 특징이 있기 때문입니다. 출력 하나하나가 미니배치(mini-batch)의 **모든** 샘플에
+# 다른 층에 없는 성질이 있기 때문입니다. 출력 하나하나가 미니배치(mini-batch)의 **모든** 샘플에
 # 달려 있습니다. 평균과 분산이 미니배치 전체로 계산되니까요. 그래서 샘플 하나의 기울기에도 다른
 # 샘플들의 기울기가 섞여 들어옵니다.
 #
@@ -54,7 +54,7 @@ eps = 1e-5
 # %% [markdown]
 # ## 계산 그래프
 #
-# 학습 모드의 배치 정규화를 가장 작은 단계로 나누면 다음과 같습니다. 특성마다 따로 계산하므로 아래
+# 학습 모드(training mode)의 배치 정규화를 가장 작은 단계로 나누면 다음과 같습니다. 특성마다 따로 계산하므로 아래
 # 식은 특성 하나에 대한 것이고, 합 $\sum_j$는 샘플 $n = N$개에 걸친 것입니다.
 #
 # | 단계 | 식 | 코드 |
@@ -174,24 +174,24 @@ display(Markdown(markdown_table(COMPARE_HEADERS, [
 # ## bnref의 역전파
 #
 # `bnref`는 이 공식을 `torch.autograd.Function`의 `backward`에 손으로 써 두었습니다. 공식은
-# `bnref/functional.py`의 `_grad_input` 설명에 적혀 있습니다. 아래 코드는 그 설명과 계산하는 세 줄을
-# 소스에서 그대로 읽어 보여 줍니다.
+# `bnref/functional.py`의 `_grad_input` 설명에 적혀 있습니다. 아래 코드는 그 설명과, 특성마다 계수를
+# 구하는 두 줄을 소스에서 그대로 읽어 보여 줍니다. 그 앞에서 `g = γ·invstd`를 구해 둡니다.
 
 # %%
 source = inspect.getsource(bnref.functional._grad_input)
 formula = "dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))"
 print("bnref 소스에 적힌 공식:", formula, "→", formula in source)
 for line in source.splitlines():
-    if line.strip().startswith(("a = ", "b = ", "c = ")):
+    if line.strip().startswith(("b = ", "c = ")):
         print("   ", line.split("#")[0].strip())
 
 # %% [markdown]
 # 여기서 `g`는 $\gamma r$, `sum_dy`는 $\sum_j dy_j$, `sum_dy_xhat`은 $\sum_j dy_j\hat{x}_j$이고, `centred`는
 # 평균에 가까운 어떤 값 `shift`를 뺀 입력, `offset`은 평균에서 그 `shift`를 뺀 값입니다. 즉
 # $\hat{x} = (\texttt{centred} - \texttt{offset}) \cdot r$입니다. 이것을 위 공식에 넣고 풀어 쓰면
-# $dx = a\cdot dy + b\cdot\texttt{centred} + c$ 꼴이 되고, 특성마다 하나씩인 계수 $a, b, c$만 미리
-# 계산해 두면 큰 텐서는 두 번만 훑으면 됩니다. 수학은 같고, 메모리를 덜 읽도록 식의 순서만 바꾼
-# 것입니다.
+# $dx = a\cdot dy + b\cdot\texttt{centred} + c$ 꼴이 되고($a$는 `g`와 같습니다), 특성마다 하나씩인
+# 계수 $a, b, c$만 float64로 미리 계산해 두면 큰 텐서에서는 곱하고 더하는 일만 남습니다. 수학은 같고,
+# 큰 텐서를 덜 읽도록 식의 순서만 바꾼 것입니다.
 #
 # 이 역전파가 PyTorch와 같은 값을 내는지 `torch.nn.functional.batch_norm`의 autograd 결과와 비교합니다.
 # 서로 다른 구현은 더하는 순서가 달라 마지막 비트까지 같기를 기대할 수 없으므로, 여기서부터는
@@ -276,7 +276,7 @@ print("모든 입력을 3배로 했을 때 출력의 가장 큰 변화:", fmt((y
 # %% [markdown]
 # ## 평가 모드의 역전파
 #
-# 평가 모드에서는 평균과 분산이 저장된 이동 통계라서 $x$에 달려 있지 않습니다. 그래서 보정 항이 모두
+# 평가 모드(evaluation mode)에서는 평균과 분산이 저장된 이동 통계(running statistics)라서 $x$에 달려 있지 않습니다. 그래서 보정 항이 모두
 # 사라지고 $\partial L/\partial x_i = \gamma\, dy_i / \sqrt{\text{running_var} + \epsilon}$만
 # 남습니다. 이번에는 특성마다 더해도 0이 아닙니다.
 

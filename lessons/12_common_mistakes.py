@@ -54,8 +54,8 @@ except ValueError as e:
 
 # %% [markdown]
 # 값이 하나뿐이면 배치 평균은 그 값 자신이고 배치 분산은 0입니다. 정규화하면 입력이 무엇이든 $x - \mu = 0$이
-# 되어 출력은 언제나 β이고, 입력 쪽으로 가는 기울기도 0입니다. 배울 것이 없는 계산이므로 PyTorch는
-# 아예 거절합니다. 평가 모드(evaluation mode)에서는 이동 통계로 정규화하므로 샘플 하나도 괜찮습니다.
+# 되어 출력은 언제나 β이고, 입력 쪽으로 가는 기울기(gradient)도 0입니다. 배울 것이 없는 계산이므로 PyTorch는
+# 아예 거절합니다. 평가 모드(evaluation mode)에서는 이동 통계(running statistics)로 정규화하므로 샘플 하나도 괜찮습니다.
 
 # %%
 model.eval()
@@ -63,7 +63,7 @@ with torch.no_grad():
     print("평가 모드 출력의 모양:", tuple(model(x_one).shape))
 
 # %% [markdown]
-# 실제로 이 에러를 만나는 곳은 대개 에폭의 **마지막 미니배치**입니다. 샘플이 33개인데 배치 크기(batch
+# 실제로 이 에러를 만나는 곳은 대개 에폭(epoch, 데이터 전체를 한 번 도는 것)의 **마지막 미니배치**입니다. 샘플이 33개인데 배치 크기(batch
 # size)가 8이면, 마지막 미니배치에는 샘플이 하나만 남습니다.
 
 # %%
@@ -134,7 +134,7 @@ for mode in ("학습 모드 (eval을 잊음)", "평가 모드"):
     rows.append([f"{mode}, 미니배치 B", fmt(b), str(b.argmax().item())])
 alone = logits_of_sample(classifier, sample)
 rows.append(["평가 모드, 샘플 하나만", fmt(alone), str(alone.argmax().item())])
-display(Markdown(markdown_table(["상황", "같은 샘플의 출력(로짓)", "예측한 클래스"], rows)))
+display(Markdown(markdown_table(["상황", "같은 샘플의 출력", "예측한 클래스"], rows)))
 
 # %% [markdown]
 # 학습 모드에서는 같은 샘플인데 함께 들어간 샘플들에 따라 출력이 달라집니다. 평가 데이터를 어떻게

@@ -42,9 +42,10 @@ from bnref.printing import fmt, markdown_table
 # ### CS231n: `batchnorm_forward`
 #
 # CS231n 과제 2의 `cs231n/layers.py`는 NumPy로 씁니다. 함수의 설명과 기본값이 관례를 정해 둡니다.
-# 설명에는 학습 중 배치 평균과 "(보정하지 않은) 표본 분산"으로 정규화하고, 이동 통계를
-# `running_mean = momentum * running_mean + (1 - momentum) * sample_mean`으로 갱신한다고 적혀 있습니다.
-# 기본값은 `momentum=0.9`이고, `bn_param`에 이동 분산이 없으면 **0으로 채운** 배열에서 시작합니다.
+# 설명에는 학습 중 배치 평균(batch mean)과 "보정하지 않은(uncorrected)" 분산, 즉 편향 분산으로
+# 정규화하고, 이동 통계를 `running_mean = momentum * running_mean + (1 - momentum) * sample_mean`으로
+# 갱신한다고 적혀 있습니다. 기본값은 `momentum=0.9`이고, `bn_param`에 이동 분산이 없으면 **0으로 채운**
+# 배열에서 시작합니다.
 # 과제의 `FullyConnectedNet`은 `bn_param`을 `{"mode": "train"}`으로만 만들어 넘기므로 실제로 0에서
 # 시작합니다. 학습 단계의 본문은 학생이 채우는 부분이라, 아래는 설명이 정한 대로 채운 것입니다.
 
@@ -78,7 +79,7 @@ def cs231n_batchnorm_forward(x, gamma, beta, bn_param):
 # ### d2l 한국어판: `batch_norm`
 #
 # 「Dive into Deep Learning」 한국어판의 배치 정규화 절은 수식을 `batch_norm` 함수로 쓰고, `BatchNorm`
-# 층이 그것을 `eps=1e-5, momentum=0.9`로 부릅니다. 이동 평균과 이동 분산의 처음 값은 0과 1이고, 갱신은
+# 층이 그것을 `eps=1e-5, momentum=0.9`로 부릅니다. 이동 평균(running mean)과 이동 분산의 처음 값은 0과 1이고, 갱신은
 # `momentum * moving_mean + (1.0 - momentum) * mean`, 분산은 $n$으로 나눈 편향 분산입니다. 아래 함수는
 # PyTorch 탭의 코드 그대로입니다.
 
