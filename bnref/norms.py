@@ -27,6 +27,7 @@ import warnings
 import torch
 from torch import nn
 
+from bnref import _checks
 from bnref import functional as F
 from bnref.modules import _BatchNorm
 
@@ -65,8 +66,8 @@ def _check_layer_norm(input, normalized_shape, weight, bias):
         raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size{_shape(input)}")
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{F._dtype_name(input.dtype)}'")
-    F._check_dtypes(input, [weight, bias], True)
+        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{_checks._dtype_name(input.dtype)}'")
+    _checks._check_dtypes(input, [weight, bias], True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -121,8 +122,8 @@ def _check_group_norm(input, num_groups, weight, bias):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {shape} and input of shape {_shape(input)}")
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"GroupNormKernelImpl\" not implemented for '{F._dtype_name(input.dtype)}'")
-    F._check_dtypes(input, [weight, bias], True)
+        raise NotImplementedError(f"\"GroupNormKernelImpl\" not implemented for '{_checks._dtype_name(input.dtype)}'")
+    _checks._check_dtypes(input, [weight, bias], True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -193,7 +194,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     flat = input.reshape(1, -1, *input.shape[2:])                   # (N, C, *) -> (1, N·C, *)
     repeat = [None if t is None else t.repeat(N) for t in (running_mean, running_var, weight, bias)]
     # torch.instance_norm 은 batch_norm 의 eps 검사를 거치지 않습니다(eps ≤ 0 도 받음): 그 검사만 건너뜁니다.
-    F._check_args(flat, *repeat, use_input_stats, momentum, eps=1.0)
+    _checks._check_args(flat, *repeat, use_input_stats, momentum, eps=1.0)
     rm, rv, w, b = repeat
     y = F._BatchNormFunction.apply(flat, w, b, rm, rv, use_input_stats, momentum, eps)
     if use_input_stats:                                             # 샘플 N 개의 갱신을 평균해 되돌림
