@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSON_DIR = ROOT / "lessons"
 EXPECTED_DIR = Path(__file__).resolve().parent / "lessons"
 LESSON_NAMES = ["01_why_normalize", "02_implement", "03_train_eval", "04_distribution",
-                "05_batchnorm2d", "06_backward", "09_small_batches", "11_inference",
+                "05_batchnorm2d", "06_backward", "07_digits_training", "08_why_it_works",
+                "09_small_batches", "11_inference",
                 "12_common_mistakes", "13_conventions"]
 LESSONS = [LESSON_DIR / f"{name}.py" for name in LESSON_NAMES]
 # Lessons that start processes and print timings: pinned by their own (slow) test with this file's
