@@ -1,12 +1,14 @@
 """The built site: a real `mkdocs build --strict` of a copy of the repository, and checks of its HTML.
 
-One clean build (every lesson executed) is shared by the checks; the tests that edit a lesson or
-bnref work on the same copy and put it back. Kernel-level behaviours (cwd, warnings, the cache) are
+One clean, strict build of the whole course (every lesson executed) is shared by the HTML checks.
+The tests that edit a lesson or bnref rebuild a copy holding only the first two lessons, and put
+each edit back. Kernel-level behaviours (cwd, warnings, the cache) are
 checked on tiny lessons, which start a kernel each but build no site.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,10 +46,11 @@ def _copy_repo(dest: Path) -> Path:
 
 
 class Build:
-    def __init__(self, repo: Path, site: Path):
+    def __init__(self, repo: Path, site: Path, strict: bool = True):
         started = time.perf_counter()
+        command = [sys.executable, "-m", "mkdocs", "build", "-f", str(repo / "mkdocs.yml"), "-d", str(site)]
         self.proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(repo / "mkdocs.yml"), "-d", str(site)],
+            command + (["--strict"] if strict else []),
             capture_output=True,
             text=True,
             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
@@ -72,12 +75,9 @@ class Build:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return _copy_repo(tmp_path_factory.mktemp("course") / "repo")
-
-
-@pytest.fixture(scope="module")
-def built(repo, tmp_path_factory) -> Build:
+def built(tmp_path_factory) -> Build:
+    """The whole course, built once with --strict from a clean cache."""
+    repo = _copy_repo(tmp_path_factory.mktemp("course") / "repo")
     build = Build(repo, tmp_path_factory.mktemp("site") / "site")
     assert build.ok, build.log
     return build
@@ -86,6 +86,44 @@ def built(repo, tmp_path_factory) -> Build:
 @pytest.fixture(scope="module")
 def site(built) -> Path:
     return built.site
+
+
+SMALL_CONFIG = """\
+site_name: small
+site_url: http://127.0.0.1:8000/
+hooks: [hooks/course.py]
+markdown_extensions: [attr_list, md_in_html, toc, pymdownx.superfences, {pymdownx.arithmatex: {generic: true}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    """A copy with only the first two lessons and only the lesson hook, for the tests that rebuild.
+
+    Built once already. Its builds check execution, not pages: no nav, no other plugins, not strict.
+    """
+    repo = _copy_repo(tmp_path_factory.mktemp("small") / "repo")
+    for lesson in sorted((repo / "lessons").glob("*.py"))[2:]:
+        lesson.unlink()
+    (repo / "mkdocs.yml").write_text(SMALL_CONFIG, encoding="utf-8")
+    first = Build(repo, repo / "site", strict=False)
+    assert first.ok and first.counts() == (2, 0), first.log
+    return repo
+
+
+def _small_lessons(repo: Path) -> list[str]:
+    return sorted(p.stem for p in (repo / "lessons").glob("*.py"))
+
+
+@contextlib.contextmanager
+def _edited(path: Path, addition: str):
+    """`path` with `addition` appended, put back afterwards."""
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + addition, encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def _pages(site: Path) -> list[Path]:
@@ -109,34 +147,34 @@ def test_clean_build_executes_every_lesson(built):
     assert built.executed() == set(LESSONS)
 
 
-def test_rebuild_without_changes_executes_nothing(repo, built, tmp_path):
-    again = Build(repo, tmp_path / "site")
+def test_rebuild_without_changes_executes_nothing(small):
+    again = Build(small, small / "site", strict=False)
     assert again.ok, again.log
-    assert again.counts() == (0, len(LESSONS))
+    assert again.counts() == (0, 2)
 
 
-def test_a_change_to_bnref_re_executes_every_lesson(repo, built, tmp_path):
-    init = repo / "bnref" / "__init__.py"
-    original = init.read_text(encoding="utf-8")
-    init.write_text(original + "\n# a change that the cache must notice\n", encoding="utf-8")
-    try:
-        again = Build(repo, tmp_path / "site")
-    finally:
-        init.write_text(original, encoding="utf-8")
+def test_a_change_to_one_lesson_re_executes_only_that_lesson(small):
+    first, second = _small_lessons(small)
+    with _edited(small / "lessons" / f"{second}.py", "\n# %%\nprint('새 셀')\n"):
+        again = Build(small, small / "site", strict=False)
     assert again.ok, again.log
-    assert again.counts() == (len(LESSONS), 0)
+    assert again.executed() == {second}
+    assert "새 셀" in (small / "site" / "lessons" / second / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_raising_cell_fails_the_build_showing_cell_and_traceback(repo, built, tmp_path):
-    lesson = repo / "lessons" / f"{LESSONS[-1]}.py"
-    original = lesson.read_text(encoding="utf-8")
-    lesson.write_text(original + '\n# %%\nshare = 1 / 0  # planted\n', encoding="utf-8")
-    try:
-        failed = Build(repo, tmp_path / "site")
-    finally:
-        lesson.write_text(original, encoding="utf-8")
+def test_a_change_to_bnref_re_executes_every_lesson(small):
+    with _edited(small / "bnref" / "__init__.py", "\n# a change that the cache must notice\n"):
+        again = Build(small, small / "site", strict=False)
+    assert again.ok, again.log
+    assert again.executed() == set(_small_lessons(small))
+
+
+def test_a_raising_cell_fails_the_build_showing_cell_and_traceback(small):
+    first, _ = _small_lessons(small)
+    with _edited(small / "lessons" / f"{first}.py", "\n# %%\nshare = 1 / 0  # planted\n"):
+        failed = Build(small, small / "site", strict=False)
     assert not failed.ok
-    assert failed.executed() == {LESSONS[-1]}
+    assert failed.executed() == {first}
     assert "share = 1 / 0  # planted" in failed.log
     assert "ZeroDivisionError" in failed.log
 
