@@ -61,6 +61,15 @@ def spawn(fn, world_size, args=(), *, timeout=180.0, backend="gloo", threads=1):
             _reap(procs)
 
 
+def run_in_order(rank, jobs):
+    """한 번 띄운 프로세스들에서 작업 여럿을 차례로 돌립니다: ``spawn(run_in_order, W, (jobs,))``.
+
+    프로세스를 띄우는 비용(각자 torch 를 import)이 작업보다 클 때 씁니다. ``jobs`` 는
+    ``[(fn, args), ...]`` 이고, 각 rank 는 ``[fn(rank, *args), ...]`` 를 돌려줍니다.
+    """
+    return [fn(rank, *args) for fn, args in jobs]
+
+
 def _path(tmp, kind, rank):
     return os.path.join(tmp, f"{kind}_{rank}.pt" if kind == "result" else f"{kind}_{rank}.txt")
 

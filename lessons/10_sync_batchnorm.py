@@ -179,10 +179,14 @@ print("실제 분산:                     ", fmt(x.var(0, correction=0)))
 #
 # 샘플 8개를 프로세스 4개에 두 개씩 나눕니다. 비교할 기준은 같은 8개를 한 프로세스에서 `BatchNorm1d`
 # 하나로 처리한 결과입니다. 아무것도 맞추지 않고 프로세스마다 따로 `BatchNorm1d` 를 쓴 경우도 함께 봅니다.
+#
+# 프로세스를 띄우는 데는 계산보다 훨씬 긴 시간이 듭니다. 프로세스마다 torch 를 새로 불러오기 때문입니다.
+# 그래서 다음 절에서 볼 비용 측정(`bnref.sync_workers.step_cost`)도 같은 프로세스들에서 이어서 돌립니다.
+# `bnref.launch.run_in_order` 가 작업 목록을 차례로 돌려 줍니다.
 
 # %%
-from bnref.launch import spawn
-from bnref.sync_workers import shard, sync_train, train_steps
+from bnref.launch import run_in_order, spawn
+from bnref.sync_workers import shard, step_cost, sync_train, train_steps
 
 SIZES = (2, 2, 2, 2)  # 프로세스마다 샘플 수
 gen = torch.Generator().manual_seed(2)
@@ -190,7 +194,11 @@ x = torch.randn(8, 3, generator=gen, dtype=torch.float64) * 3 + 10  # 이어 붙
 g = torch.randn(8, 3, generator=gen, dtype=torch.float64)  # 출력에 흘러 들어오는 기울기 (손실 Σ y·g)
 start = bnref.BatchNorm1d(3, dtype=torch.float64).state_dict()
 
-ranks = spawn(sync_train, len(SIZES), ([x], [g], SIZES, start))  # 프로세스 4개
+SHAPE = (8, 64, 16, 16)  # 비용을 잴 층의 입력, 프로세스마다: (N, C, H, W)
+jobs = [(sync_train, ([x], [g], SIZES, start)), (step_cost, (SHAPE, 20))]
+results = spawn(run_in_order, len(SIZES), (jobs,))  # 프로세스 4개
+ranks = [r[0] for r in results]  # rank 마다 sync_train 의 결과
+cost = [r[1] for r in results]  # rank 마다 step_cost 의 결과: 다음 절에서 봅니다
 
 one_batch = bnref.BatchNorm1d(3, dtype=torch.float64)
 one_batch.load_state_dict(copy.deepcopy(start))
@@ -242,17 +250,12 @@ print("네 프로세스의 이동 통계가 모두 같은가:", same)
 # - 순전파(forward): $[n_i, \mu_i, M_{2,i}]$, 곧 float64 $2C + 1$개 $= 8(2C+1)$ 바이트를 `all_gather`
 # - 역전파: $\sum dy$, $\sum dy\,\hat{x}$, 곧 float64 $2C$개 $= 16C$ 바이트를 `all_reduce`
 #
-# 실제로 재 봅니다. `bnref.sync_workers.step_cost` 는 모양이 (8, 64, 16, 16) 인 입력으로 plain
-# `BatchNorm2d` 와 `SyncBatchNorm` 의 학습 스텝을 번갈아 돌려 시간을 재고, 한 스텝 동안 부른 통신 함수와
-# 그 크기를 기록합니다.
+# 앞 절의 프로세스들이 이어서 잰 값을 봅니다. `bnref.sync_workers.step_cost` 는 모양이 `SHAPE` 인
+# 입력으로 plain `BatchNorm2d` 와 `SyncBatchNorm` 의 학습 스텝을 20번씩 번갈아 돌려 시간을 재고, 한 스텝
+# 동안 부른 통신 함수와 그 크기를 기록했습니다.
 
 # %%
-from bnref.sync_workers import step_cost
-
-SHAPE = (8, 64, 16, 16)  # 프로세스마다의 입력: (N, C, H, W)
 C = SHAPE[1]
-cost = spawn(step_cost, 4, (SHAPE, 20))  # 프로세스 4개, 스텝 20번씩
-
 formula = [("all_gather", 8 * (2 * C + 1)), ("all_reduce", 16 * C)]
 print("한 스텝에 부른 통신 (rank 0):", cost[0]["collectives"])
 print("공식과 같은가:", all(r["collectives"] == formula for r in cost))
