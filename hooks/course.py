@@ -17,17 +17,23 @@ site must be on that branch, as `mkdocs gh-deploy` does).
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
-import nbformat
-from lesson_exec import LessonError, execute_all
-from lesson_markdown import LessonPageError, markdown_in_html, notebook_to_markdown
-from math_mathml import MathError, render_math
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
-from setup_cell import colab_url, setup_source, wheel_url
-from wheel_build import build_wheel
+# `mkdocs serve` re-imports this file on each rebuild but would keep its siblings from the first
+# import: drop them, so that an edit to any hook takes effect at the next reload.
+for _sibling in ("lesson_exec", "lesson_markdown", "math_mathml", "setup_cell", "wheel_build"):
+    sys.modules.pop(_sibling, None)
+
+import nbformat  # noqa: E402
+from lesson_exec import LessonError, execute_all  # noqa: E402
+from lesson_markdown import LessonPageError, markdown_in_html, notebook_to_markdown  # noqa: E402
+from math_mathml import MathError, render_math  # noqa: E402
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File, Files  # noqa: E402
+from setup_cell import colab_url, setup_source, wheel_url  # noqa: E402
+from wheel_build import build_wheel  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.course")
 
