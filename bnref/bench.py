@@ -70,7 +70,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--offset", type=float, default=0.0, help="입력에 더할 값 (평균에서 먼 값의 정확도)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (기본: torch 의 기본값)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float32, training, forward+backward")
     print(f"input = 2·randn + 1 + {args.offset:g};  errors: max|got − float64 ref| / max|ref|")
     print(f"{'shape':>18} | {'torch ms':>8} {'bnref ms':>8} {'ratio':>5} | "

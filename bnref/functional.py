@@ -1,14 +1,9 @@
-r"""배치 정규화의 수학 (the math of batch normalization), ``torch.nn.functional.batch_norm``의 쌍둥이.
+r"""배치 정규화의 수학 (the math of batch normalization), ``torch.nn.functional.batch_norm`` 의 쌍둥이.
 
-채널마다 (dim 1) 나머지 모든 차원에 걸쳐 평균과 분산을 구해 정규화하고, γ(weight)로 늘이고
-β(bias)만큼 옮깁니다. 계산은 작은 함수로 나뉘어 있어서 ``bnref.sync`` 같은 다른 구현이
-통계나 기울기 합만 바꿔 끼워 다시 쓸 수 있습니다.
-
-- :func:`_reduce_dims`, :func:`_per_channel`, :func:`_count`: 모양(shape) 다루기
-- :func:`_batch_stats`: 두 번 훑는(two-pass) 채널별 평균과 편향(biased) 분산
-- :func:`_normalize`: 주어진 평균·invstd로 정규화하고 γ, β 적용
-- :func:`_update_running_stats`: running_mean / running_var 갱신 (비편향(unbiased) 분산)
-- :func:`_grad_sums`, :func:`_grad_input`: 닫힌 꼴(closed-form) 역전파
+작은 조각으로 나뉘어 있어 ``bnref.sync`` 같은 다른 구현이 통계나 기울기 합만 바꿔 끼워 다시 씁니다:
+모양 (:func:`_reduce_dims`, :func:`_per_channel`, :func:`_count`), 통계 (:func:`_batch_stats`),
+정규화 (:func:`_normalize`), running 통계 (:func:`_update_running_stats`), 역전파 (:func:`_grad_sums`,
+:func:`_grad_input`).
 """
 import math
 
@@ -42,14 +37,14 @@ def _compute_dtype(input):
 
 # ---------------------------------------------------------------- forward
 def _slices(*tensors):
-    """배치(dim 0)를 약 1 MB 조각으로 나눈 같은 자리의 조각들. 한 조각을 여러 번 훑는 동안
+    """배치(dim 0)를 약 4 MB 조각으로 나눈 같은 자리의 조각들. 한 조각을 여러 번 훑는 동안
     조각이 캐시에 머물러, 큰 텐서를 메모리에서 여러 번 읽지 않아도 됩니다."""
     x = tensors[0]
     rows = max(1, _SLICE_BYTES // max(1, math.prod(x.shape[1:]) * x.element_size()))
     return zip(*(t.split(rows) for t in tensors))
 
 
-_SLICE_BYTES = 1 << 20
+_SLICE_BYTES = 4 << 20
 
 
 def _batch_stats(x):
@@ -155,9 +150,8 @@ class _BatchNormFunction(torch.autograd.Function):
             centred, shift, mean, var = _batch_stats(x)
             _update_running_stats(running_mean, running_var, mean, var, _count(x), momentum)
             offset = mean - shift.double()
-        else:                                   # 평가: 저장된 통계를 상수로 씀
-            centred, shift, mean, var = x, None, running_mean.double(), running_var.double()
-            offset = mean
+        else:                                   # 평가: 저장된 통계를 상수로 씀 (shift 0, offset = running_mean)
+            centred, shift, offset, var = x, None, running_mean.double(), running_var.double()
         invstd = _invstd(var, eps)
         ctx.save_for_backward(input, weight, centred, shift, offset, invstd)
         ctx.training, ctx.eps = training, eps
@@ -178,14 +172,12 @@ class _BatchNormFunction(torch.autograd.Function):
                 invstd = _invstd(centred.var(dims, correction=0).double(), ctx.eps)
         n = _count(centred)
         sum_dy, sum_dy_xhat = _grad_sums(dy, centred, offset, invstd)
-        if not ctx.needs_input_grad[0]:
-            dx = None
-        elif ctx.training:
-            dx = _grad_input(dy, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n)
-        else:                                   # 평가: 통계가 상수라 dx = γ·invstd·dy
+        dx = None
+        if ctx.needs_input_grad[0] and ctx.training:
+            dx = _grad_input(dy, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n).to(input.dtype)
+        elif ctx.needs_input_grad[0]:           # 평가: 통계가 상수라 dx = γ·invstd·dy
             g = invstd if weight is None else invstd * weight.double()
-            dx = dy * _per_channel(g.to(dy.dtype), dy)
-        dx = None if dx is None else dx.to(input.dtype)
+            dx = (dy * _per_channel(g.to(dy.dtype), dy)).to(input.dtype)
         dw = sum_dy_xhat.to(weight.dtype) if ctx.needs_input_grad[1] else None
         db = sum_dy.to(ctx.bias_dtype) if ctx.needs_input_grad[2] else None
         return dx, dw, db, None, None, None, None, None
