@@ -20,7 +20,7 @@
 # 어떻게 바꾸는지 직접 잽니다. 같은 모델을 배치 정규화가 있을 때와 없을 때로 나누어 네 가지를
 # 비교합니다.
 #
-# 1. 학습 곡선: 손실과 정확도가 얼마나 빨리 좋아지는가
+# 1. 학습 곡선: 손실(loss)과 정확도(accuracy)가 얼마나 빨리 좋아지는가
 # 2. 학습률(learning rate): 얼마나 큰 학습률까지 견디는가
 # 3. 초기화(initialization): 가중치의 처음 크기에 얼마나 민감한가
 # 4. 원 논문의 그림 1: 한 뉴런이 받는 입력의 분포가 학습 중에 어떻게 움직이는가
@@ -66,7 +66,7 @@ plt.show()
 # %% [markdown]
 # ## 모델: 작은 다층 퍼셉트론
 #
-# 64개 픽셀을 받아 은닉층 두 개(각 64개 뉴런)를 지나 10개 숫자 중 하나를 고르는 다층
+# 64개 픽셀을 받아 은닉층(hidden layer) 두 개(각 64개 뉴런(neuron))를 지나 10개 숫자 중 하나를 고르는 다층
 # 퍼셉트론(multilayer perceptron, MLP)입니다. `mlp(None)`은 `Linear → ReLU`를 두 번 쌓고,
 # `mlp("bn")`은 그 사이에 `bnref.BatchNorm1d`를 넣어 `Linear → BN → ReLU`를 두 번 쌓습니다.
 # 배치 정규화가 있을 때는 그 앞 `Linear`의 편향을 뺍니다. 배치 정규화가 평균을 빼면서 편향을
@@ -77,7 +77,7 @@ plt.show()
 # 합니다. 학습 데이터를 한 번 다 도는 것을 에폭(epoch)이라고 하며, 한 에폭은 10스텝입니다.
 
 # %%
-EPOCHS, BATCH = 15, 128
+EPOCHS, BATCH = 10, 128
 
 histories = {
     "BN 없음": train(mlp(None), data, epochs=EPOCHS, lr=0.1, batch_size=BATCH),
@@ -117,7 +117,7 @@ plot_curves(histories, "다층 퍼셉트론, 학습률 0.1")
 summary_table(histories, [1, 3, EPOCHS])
 
 # %% [markdown]
-# 손실(loss)은 교차 엔트로피(cross entropy)이고, 정확도(accuracy)는 테스트 데이터 450장 가운데
+# 손실은 교차 엔트로피(cross entropy)이고, 정확도는 테스트 데이터 450장 가운데
 # 맞힌 비율입니다. 테스트 정확도는 평가 모드(evaluation mode)에서 재므로, 배치 정규화 층은
 # 학습 중에 쌓은 이동 평균(running mean)과 이동 분산(running variance)으로 정규화합니다.
 
@@ -143,12 +143,12 @@ summary_table(cnn_histories, [1, 3, CNN_EPOCHS])
 # ## 학습률: 얼마나 크게 잡을 수 있나
 #
 # 배치 정규화를 제안한 논문(Ioffe & Szegedy, 2015)은 배치 정규화 덕분에 학습률을 크게 잡을 수 있다고
-# 했습니다. 학습률을 0.1부터 세 배 남짓씩 키우면서 8에폭 학습한 뒤의 테스트 정확도를 잽니다. 손실이
-# 무한대나 NaN이 되면 그 자리에서 멈추고 "발산"이라고 적습니다.
+# 했습니다. 학습률을 0.1부터 세 배 남짓씩 키우면서 5에폭 학습한 뒤의 테스트 정확도를 잽니다. 손실이
+# 무한대나 NaN이 되면(발산, divergence) 그 자리에서 멈추고 "발산"이라고 적습니다.
 
 # %%
 LEARNING_RATES = [0.1, 0.3, 1.0, 3.0, 10.0]
-SWEEP_EPOCHS = 8
+SWEEP_EPOCHS = 5
 THRESHOLD = 0.9  # 이 정확도에 닿으면 "학습이 됐다"고 봅니다
 
 
@@ -156,20 +156,32 @@ def final_accuracy(h):
     return None if h.diverged else h.test_acc[-1]
 
 
-lr_results = {
-    name: [final_accuracy(train(mlp(norm), data, epochs=SWEEP_EPOCHS, lr=lr, batch_size=BATCH))
-           for lr in LEARNING_RATES]
-    for name, norm in [("BN 없음", None), ("BN 있음", "bn")]
-}
+def sweep_run(norm, lr):
+    """학습한 뒤 (테스트 정확도, 테스트 이미지에 대해 예측한 숫자의 종류 수). 발산하면 (None, None)."""
+    model = mlp(norm)
+    h = train(model, data, epochs=SWEEP_EPOCHS, lr=lr, batch_size=BATCH)
+    if h.diverged:
+        return None, None
+    with torch.no_grad():
+        kinds = model.eval()(data.x_test).argmax(1).unique().numel()
+    return h.test_acc[-1], kinds
+
+
+sweep = {name: [sweep_run(norm, lr) for lr in LEARNING_RATES]
+         for name, norm in [("BN 없음", None), ("BN 있음", "bn")]}
+lr_results = {name: [acc for acc, _ in runs] for name, runs in sweep.items()}
 
 
 def cell(acc):
     return "발산" if acc is None else fmt(acc, 3)
 
 
-rows = [[f"{lr:g}", *[cell(lr_results[name][i]) for name in lr_results]]
-        for i, lr in enumerate(LEARNING_RATES)]
-display(Markdown(markdown_table(["학습률", *[f"{name}: 정확도" for name in lr_results]], rows)))
+headers, rows = ["학습률"], [[f"{lr:g}"] for lr in LEARNING_RATES]
+for name, runs in sweep.items():
+    headers += [f"{name}: 정확도", f"{name}: 예측한 숫자 종류"]
+    for row, (acc, kinds) in zip(rows, runs):
+        row += [cell(acc), "-" if kinds is None else str(kinds)]
+display(Markdown(markdown_table(headers, rows)))
 
 
 def largest_good(values, accuracies):
@@ -184,9 +196,10 @@ for name, accuracies in lr_results.items():
 
 # %% [markdown]
 # 위 두 줄이 이 실험의 답입니다. 두 학습률이 다르다면 그 비가 곧 배치 정규화가 이 모델에서 더
-# 견뎌 준 학습률의 배수입니다. 정확도가 낮은 칸이 "발산"이 아니라 0.1 근처라면, 손실은 유한하지만
-# 뉴런들이 죽어(ReLU의 입력이 늘 음수가 되어) 모든 이미지를 같은 숫자로 답하고 있는 경우가
-# 많습니다. 숫자 10개 중 하나를 찍는 셈이라 정확도가 약 0.1이 됩니다.
+# 견뎌 준 학습률의 배수입니다. 정확도가 "발산"이 아니면서 0.1 근처인 칸이 있다면 "예측한 숫자 종류"를
+# 보세요. 1이라면 손실은 유한하지만 모델이 모든 이미지를 같은 숫자로 답하는 것이고, 숫자 10개 중
+# 하나를 찍는 셈이라 정확도가 약 0.1이 됩니다. 학습률이 너무 크면 한 번의 큰 걸음으로 ReLU의 입력이
+# 모든 샘플에서 음수가 되어(죽은 뉴런) 기울기가 흐르지 않게 되는 일이 흔한 원인입니다.
 #
 # 왜 배치 정규화가 큰 학습률을 견디게 하는지는 다음 강의 [BN은 왜 효과가 있을까](08_why_it_works.py)에서
 # 다룹니다.
@@ -203,7 +216,7 @@ for name, accuracies in lr_results.items():
 #
 # 그런데 이 성질 때문에 기울기는 거꾸로 $1/a$배가 됩니다. 가중치는 $a$배 큰데 기울기는 $1/a$배이니,
 # 같은 학습률에서 가중치가 **상대적으로** 움직이는 폭은 $1/a^2$배입니다. 가중치가 크게 시작하면 배치
-# 정규화가 있어도 학습이 느려질 수 있다는 뜻입니다. 2에폭과 8에폭 뒤의 정확도를 함께 봅니다.
+# 정규화가 있어도 학습이 느려질 수 있다는 뜻입니다. 2에폭과 5에폭 뒤의 정확도를 함께 봅니다.
 
 # %%
 INIT_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0]
@@ -246,9 +259,10 @@ for name in ["BN 없음", "BN 있음"]:
 # covariate shift)의 예로 들었습니다.
 #
 # 같은 실험을 작게 다시 합니다. 시그모이드 은닉층 세 개(각 64개 뉴런)를 쌓은 다층 퍼셉트론을
-# 20에폭(200스텝) 학습하면서, 5스텝마다 마지막 은닉층 0번 뉴런의 입력(배치 정규화가 있으면 그
-# 출력, 곧 시그모이드에 들어가는 값)을 테스트 데이터 전체에 대해 구합니다. 학습은 모멘텀 0.9를 더한
-# SGD로 합니다.
+# 15에폭(150스텝) 학습하면서, 5스텝마다 마지막 은닉층 0번 뉴런의 입력(배치 정규화가 있으면 그
+# 출력, 곧 시그모이드에 들어가는 값)을 테스트 데이터 전체에 대해 구합니다. 학습은 SGD 모멘텀(SGD
+# momentum, 지난 스텝들의 기울기를 누적해 움직이는 방향에 관성을 주는 것)을 0.9로 준 SGD로 합니다.
+# 배치 정규화 층의 모멘텀과는 다른 개념입니다.
 
 # %%
 PERCENTILES = torch.tensor([0.15, 0.50, 0.85], dtype=torch.float64)
@@ -273,7 +287,7 @@ def figure1_run(norm):
         accuracy.append(correct.item())
         percentiles.append(torch.quantile(z, PERCENTILES).tolist())
 
-    train(model, data, epochs=20, lr=0.3, momentum=0.9, batch_size=BATCH, on_step=probe)
+    train(model, data, epochs=15, lr=0.3, momentum=0.9, batch_size=BATCH, on_step=probe)
     return steps, accuracy, torch.tensor(percentiles)  # (기록 횟수, 3)
 
 
@@ -336,12 +350,12 @@ print(f"학습 후반에 중앙값이 덜 움직인 쪽: {calmer} "
 # ## 연습 문제
 #
 # **1.** 학습률 실험에서 `batch_size=BATCH`를 `batch_size=None`(학습 데이터 전체가 한 미니배치)으로
-# 바꾸면 같은 8에폭 동안 스텝 수는 어떻게 될까요? 정확도는 어떻게 달라질 것 같나요?
+# 바꾸면 같은 5에폭 동안 스텝 수는 어떻게 될까요? 정확도는 어떻게 달라질 것 같나요?
 #
 # <details markdown="1">
 # <summary>풀이</summary>
 #
-# 한 에폭이 한 스텝이 되므로 8스텝뿐입니다(미니배치 128개일 때는 80스텝). 같은 학습률이면 매개변수가
+# 한 에폭이 한 스텝이 되므로 5스텝뿐입니다(미니배치 크기가 128일 때는 50스텝). 같은 학습률이면 매개변수가
 # 움직인 횟수가 열 배 적으므로 정확도는 대개 훨씬 낮습니다. 스텝 수를 맞춰 비교하려면 에폭을 늘려야
 # 합니다. 직접 바꿔 실행해 확인해 보세요.
 #
