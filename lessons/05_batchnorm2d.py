@@ -213,7 +213,8 @@ display(Markdown(markdown_table(
 # %% [markdown]
 # ## channels_last: 같은 값, 다른 메모리 배치
 #
-# PyTorch 텐서의 모양은 논리적인 순서일 뿐이고, 메모리에 값이 놓이는 순서는 따로 정할 수 있습니다.
+# PyTorch 텐서의 모양은 논리적인 순서일 뿐이고, 메모리에 값이 놓이는 순서, 즉 메모리 배치(memory
+# format)는 따로 정할 수 있습니다.
 # 기본(`torch.contiguous_format`)은 $(N, C, H, W)$ 순서 그대로, 즉 한 채널의 특성 맵이 메모리에
 # 연달아 놓입니다. `channels_last`는 $(N, H, W, C)$ 순서로, 한 위치의 모든 채널 값이 연달아 놓입니다.
 # 합성곱 커널이 이 배치에서 더 빠른 경우가 많아서 실제 모델에서 자주 씁니다.
