@@ -152,6 +152,13 @@ def test_convert_of_a_bare_batchnorm_returns_a_new_layer_like_torch():
     assert repr(converted) == repr(reference)
 
 
+def test_convert_leaves_other_normalizations_alone():
+    net = torch.nn.Sequential(bnref.InstanceNorm2d(3), torch.nn.InstanceNorm2d(3), torch.nn.LayerNorm(3),
+                              torch.nn.GroupNorm(1, 3))
+    before = [type(m) for m in net]
+    assert [type(m) for m in SyncBatchNorm.convert_sync_batchnorm(net)] == before
+
+
 def test_convert_leaves_a_model_without_batchnorm_alone():
     net = torch.nn.Sequential(torch.nn.Linear(2, 2))
     assert SyncBatchNorm.convert_sync_batchnorm(net) is net
