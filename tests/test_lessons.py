@@ -158,7 +158,12 @@ SETS_ONE_THREAD = ["07_digits_training", "08_why_it_works"]
 def test_output_is_the_same_with_two_threads(name):
     # BN 출력의 평균은 1e-8 크기의 반올림 잡음이고 스레드 수에 따라 바뀝니다.
     # 강의가 반올림해서 출력하므로 글자 하나까지 같아야 합니다.
-    assert run_lesson(name, threads=2) == run_lesson(name, threads=1)
+    expected = (EXPECTED_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    if "..." in expected:  # 잰 시간을 찍는 강의(11): 시간은 '...'로 비운 기대 출력과 비교
+        ok, report = check(expected, run_lesson(name, threads=2))
+        assert ok, report
+    else:
+        assert run_lesson(name, threads=2) == run_lesson(name, threads=1)
 
 
 @pytest.mark.parametrize("name", LESSON_NAMES)
