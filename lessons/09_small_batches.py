@@ -47,8 +47,8 @@ use_korean_font()
 # ## 데이터: 손글씨 숫자
 #
 # [실제 데이터로 학습하기](07_digits_training.py)에서 쓴 scikit-learn의 손글씨 숫자(8×8 픽셀 64개)를
-# 씁니다. `experiments.load_digits`는 픽셀마다 **학습 분할 전체의** 평균을 빼고 표준편차로 나눠
-# 둡니다. 그래서 학습 분할 전체를 "모집단"으로 보면, 값이 모두 0인 가장자리 픽셀을 뺀 모든 픽셀의
+# 씁니다. `experiments.load_digits`는 픽셀마다 **학습 데이터 전체**의 평균을 빼고 표준편차로 나눠
+# 둡니다. 그래서 학습 데이터 전체를 모집단(population)으로 보면, 값이 모두 0인 가장자리 픽셀을 뺀 모든 픽셀의
 # 모집단 평균은 정확히 0, 모집단 분산은 정확히 1입니다. 미니배치의 통계가 이 참값에서 얼마나
 # 벗어나는지 바로 잴 수 있습니다.
 
@@ -148,10 +148,10 @@ def fit(model, n, steps=STEPS, lr=LR, seed=0):
 model = fit(make_mlp(bnref.BatchNorm1d), n=32)
 trained = {("배치 정규화", 32): model}  # 아래 표에서 다시 씀 (같은 시드, 같은 학습)
 _, eval_acc = experiments.evaluate(model, data.x_test, data.y_test)
-print("평가 모드(이동 통계)의 시험 정확도:", fmt(eval_acc))
+print("평가 모드(이동 통계)의 테스트 정확도:", fmt(eval_acc))
 
 # %% [markdown]
-# 이제 같은 모델을 학습 모드로 두고 시험 데이터를 $n$개씩 잘라 넣습니다. 그러면 각 미니배치가 자기
+# 이제 같은 모델을 학습 모드로 두고 테스트 데이터를 $n$개씩 잘라 넣습니다. 그러면 각 미니배치가 자기
 # 배치 통계로 정규화됩니다. 학습 모드는 이동 통계(running statistics)도 바꾸므로 모델의 사본으로
 # 합니다.
 
@@ -168,7 +168,7 @@ def accuracy_with_batch_stats(model, n):
 
 rows = [[str(n), accuracy_with_batch_stats(model, n)] for n in BATCH_SIZES]
 rows.append(["평가 모드", eval_acc])
-display(Markdown(markdown_table(["정규화에 쓴 배치", "시험 정확도"], rows)))
+display(Markdown(markdown_table(["정규화에 쓴 배치", "테스트 정확도"], rows)))
 
 # %% [markdown]
 # 가중치는 하나도 바뀌지 않았는데, 정규화에 쓰는 미니배치가 작아질수록 정확도가 떨어집니다. 다음
@@ -178,7 +178,7 @@ display(Markdown(markdown_table(["정규화에 쓴 배치", "시험 정확도"],
 # %% [markdown]
 # ## 배치 크기를 바꿔 학습하기
 #
-# 이번에는 배치 크기 $n$으로 **처음부터** 학습한 뒤 평가 모드로 시험 정확도를 잽니다. 작은 배치로
+# 이번에는 배치 크기 $n$으로 **처음부터** 학습한 뒤 평가 모드로 테스트 정확도를 잽니다. 작은 배치로
 # 학습하면 기울기도 더 시끄러워지므로, 정규화 탓만 따로 보려면 비교 대상이 필요합니다. 같은 모델에서
 # 배치 정규화 자리에 그룹 정규화 `bnref.GroupNorm(8, 64)`(특성 64개를 8개씩 8묶음)를 넣은 것을
 # 같은 배치 크기, 같은 스텝 수로 학습합니다. 그룹 정규화의 통계는 샘플 하나 안에서 나오므로 배치
@@ -225,7 +225,7 @@ print(f"배치 크기 32: 배치 정규화 {fmt(bn_acc[-1])}, 그룹 정규화 {
 # | 배치 정규화 | 채널 | $N, H, W$ | $N \cdot H \cdot W$ |
 # | 층 정규화 | 샘플 | $C, H, W$ | $C \cdot H \cdot W$ |
 # | 인스턴스 정규화 | 샘플, 채널 | $H, W$ | $H \cdot W$ |
-# | 그룹 정규화 | 샘플, 채널 묶음 | $C/G$개 채널, $H, W$ | $(C/G) \cdot H \cdot W$ |
+# | 그룹 정규화 | 샘플, 채널 묶음(group) | $C/G$개 채널, $H, W$ | $(C/G) \cdot H \cdot W$ |
 #
 # 입니다. 배치 정규화만 $N$ 방향으로 값을 모읍니다. 나머지 셋은 샘플 하나 안에서 끝나므로 배치 크기와
 # 상관없고, 학습 모드와 평가 모드의 계산도 같아서 이동 통계가 필요 없습니다. 스케일 γ와 시프트 β는
@@ -360,7 +360,7 @@ print("GroupNorm(G = C) = 인스턴스 정규화:", torch.allclose(gn(x), bnref.
 # </details>
 #
 # **2.** 채널이 64개인 합성곱 층 뒤에 `GroupNorm(32, 64)`를 두면 집합 하나에 값이 몇 개 들어갈까요?
-# 특징 맵은 14×14입니다.
+# 특성 맵은 14×14입니다.
 #
 # <details markdown="1">
 # <summary>풀이</summary>
