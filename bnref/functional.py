@@ -36,15 +36,15 @@ def _compute_dtype(input):
 
 
 # ---------------------------------------------------------------- forward
+_SLICE_BYTES = 4 << 20  # 조각 하나와 그 임시 텐서들이 L3 캐시(여기서는 32 MB)에 함께 들어가는 크기
+
+
 def _slices(*tensors):
     """배치(dim 0)를 약 4 MB 조각으로 나눈 같은 자리의 조각들. 한 조각을 여러 번 훑는 동안
     조각이 캐시에 머물러, 큰 텐서를 메모리에서 여러 번 읽지 않아도 됩니다."""
     x = tensors[0]
     rows = max(1, _SLICE_BYTES // max(1, math.prod(x.shape[1:]) * x.element_size()))
     return zip(*(t.split(rows) for t in tensors))
-
-
-_SLICE_BYTES = 4 << 20
 
 
 def _batch_stats(x):
