@@ -155,12 +155,16 @@ print(f"잡음 섞인 BN은 표준 모델보다 분포가 {shakier} 흔들렸고
 #   $\max_\eta \lVert \nabla L(\theta - \eta g) - \nabla L(\theta) \rVert / \lVert \eta g \rVert$.
 #   기울기가 거리에 비해 얼마나 빨리 바뀌는지, 곧 지형이 얼마나 급하게 휘는지를 나타냅니다.
 #
-# 손실은 학습 데이터(training set)의 앞 512개로 학습 모드(training mode)에서 잽니다(배치 정규화는 이 512개의 배치 통계를 씁니다).
-# 옮겨 가 보는 것은 모델의 복사본이므로 학습 자체와 이동 통계에는 영향을 주지 않습니다.
+# 손실은 학습 데이터(training set)의 앞 512개로 학습 모드(training mode)에서 잽니다(배치 정규화는
+# 이 512개의 배치 통계를 씁니다). 옮겨 가 보는 것은 모델의 복사본이므로 학습 자체와 이동 통계에는
+# 영향을 주지 않습니다.
+#
+# 결과가 학습 설정에 따라 달라지는지도 보기 위해, 두 모델을 학습률 0.1과 0.3으로 각각 20에폭(200스텝)
+# 학습하면서 20스텝마다 잽니다. 걸음 크기 $\eta$는 두 학습률에 같은 값을 씁니다.
 
 # %%
-ETAS = [0.05, 0.1, 0.2, 0.4]  # 걸음 크기 η: 학습률 0.1의 ½배부터 4배까지
-PROBE_EVERY, PROBE_UNTIL = 5, 100
+ETAS = [0.05, 0.1, 0.2, 0.4]  # 걸음 크기 η
+PROBE_LRS, PROBE_EVERY, PROBE_EPOCHS = [0.1, 0.3], 20, 20
 x_probe, y_probe = data.x_train[:512], data.y_train[:512]
 
 
@@ -189,73 +193,82 @@ def landscape(model):
     return min(losses), max(losses), max(changes), max(betas), g0.norm().item()
 
 
-smoothness = {}
-for name, norm in [("표준 (BN 없음)", None), ("BN", "bn")]:
-    steps, measures = [], []
+smoothness = {}  # (학습률, 모델 이름) -> (스텝들, (기록 횟수, 5) 텐서)
+for lr in PROBE_LRS:
+    for name, norm in [("표준 (BN 없음)", None), ("BN", "bn")]:
+        steps, measures = [], []
 
-    def probe_now(step, model):
-        if step % PROBE_EVERY == 0 and step <= PROBE_UNTIL:
-            steps.append(step)
-            measures.append(landscape(model))
+        def probe_now(step, model):
+            if step % PROBE_EVERY == 0:
+                steps.append(step)
+                measures.append(landscape(model))
 
-    train(mlp(norm, depth=3), data, epochs=PROBE_UNTIL // 10, lr=LR, batch_size=BATCH,
-          on_step=probe_now)
-    smoothness[name] = (steps, torch.tensor(measures))  # (기록 횟수, 5)
+        train(mlp(norm, depth=3), data, epochs=PROBE_EPOCHS, lr=lr, batch_size=BATCH, on_step=probe_now)
+        smoothness[lr, name] = (steps, torch.tensor(measures))
 
-fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
-for i, (name, (steps, m)) in enumerate(smoothness.items()):
-    axes[0].fill_between(steps, m[:, 0], m[:, 1], alpha=0.4, color=f"C{i}", label=name)
-    axes[1].plot(steps, m[:, 2], color=f"C{i}", label=name)
-    axes[2].plot(steps, m[:, 3], color=f"C{i}", label=name)
-axes[0].set(title="손실의 변화 폭", xlabel="스텝", ylabel="손실")
-axes[1].set(title="기울기의 변화 (최대 ℓ2)", xlabel="스텝", ylabel="‖∇L(θ−ηg) − ∇L(θ)‖")
-axes[2].set(title="유효 β-매끄러움", xlabel="스텝", ylabel="기울기 변화 / 움직인 거리")
-for ax in axes:
-    ax.legend(fontsize=7)
+fig, axes = plt.subplots(2, 3, figsize=(9.6, 5.6))
+for row, lr in zip(axes, PROBE_LRS):
+    for i, name in enumerate(["표준 (BN 없음)", "BN"]):
+        steps, m = smoothness[lr, name]
+        row[0].fill_between(steps, m[:, 0], m[:, 1], alpha=0.4, color=f"C{i}", label=name)
+        row[1].plot(steps, m[:, 2], color=f"C{i}", label=name)
+        row[2].plot(steps, m[:, 3], color=f"C{i}", label=name)
+    row[0].set(title=f"학습률 {lr}: 손실의 변화 폭", ylabel="손실")
+    row[1].set(title=f"학습률 {lr}: 기울기의 변화", ylabel="‖∇L(θ−ηg) − ∇L(θ)‖")
+    row[2].set(title=f"학습률 {lr}: 유효 β-매끄러움", ylabel="기울기 변화 / 거리")
+    for ax in row:
+        ax.set_xlabel("스텝")
+        ax.legend(fontsize=7)
 fig.suptitle("기울기 방향으로 걸어 본 손실 지형")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# 세 양을 기록한 모든 지점에 걸친 중앙값과 최댓값으로 정리합니다.
+# 세 양을 기록한 모든 지점에 걸친 중앙값과 최댓값으로 정리합니다. 마지막 열은 출발점의 기울기 크기입니다.
 
 # %%
+MEASURES = {  # 이름 -> (기록 횟수, 5) 텐서에서 그 양을 꺼내는 함수
+    "손실 변화 폭": lambda m: m[:, 1] - m[:, 0],
+    "기울기 변화": lambda m: m[:, 2],
+    "유효 β": lambda m: m[:, 3],
+}
 rows = []
-for name, (steps, m) in smoothness.items():
-    spread = m[:, 1] - m[:, 0]
-    rows.append([name, fmt(spread.median(), 4), fmt(spread.max(), 4), fmt(m[:, 2].median(), 4),
-                 fmt(m[:, 2].max(), 4), fmt(m[:, 3].median(), 3), fmt(m[:, 3].max(), 3),
-                 fmt(m[:, 4].median(), 4)])
-display(Markdown(markdown_table(
-    ["모델", "손실 변화 폭 (중앙값)", "(최댓값)", "기울기 변화 (중앙값)", "(최댓값)",
-     "유효 β (중앙값)", "(최댓값)", "기울기 크기 ‖g‖ (중앙값)"], rows)))
+for (lr, name), (steps, m) in smoothness.items():
+    row = [f"{lr:g}", name]
+    for column in MEASURES.values():
+        row += [fmt(column(m).median(), 4), fmt(column(m).max(), 4)]
+    rows.append(row + [fmt(m[:, 4].median(), 4)])
+headers = ["학습률", "모델"]
+for label in MEASURES:
+    headers += [f"{label} (중앙값)", "(최댓값)"]
+display(Markdown(markdown_table(headers + ["‖g‖ (중앙값)"], rows)))
 
-labels = ["손실 변화 폭", "기울기 변화", "유효 β"]
-columns = [lambda m: m[:, 1] - m[:, 0], lambda m: m[:, 2], lambda m: m[:, 3]]
-std_m, bn_m = smoothness["표준 (BN 없음)"][1], smoothness["BN"][1]
-print(f"기울기 크기 ‖g‖의 중앙값: BN / 표준 = {fmt(bn_m[:, 4].median() / std_m[:, 4].median(), 2)}")
-smoother = []
-for label, column in zip(labels, columns):
-    ratio = column(bn_m).median().item() / column(std_m).median().item()
-    verdict = "BN이 더 작음" if ratio < 1 else "BN이 더 큼"
-    smoother.append(ratio < 1)
-    print(f"{label}: BN / 표준 = {fmt(ratio, 2)} ({verdict})")
-if all(smoother):
-    print("세 양 모두 BN 쪽이 작았습니다: 이 측정에서는 BN의 손실 지형이 더 매끄러웠습니다.")
-elif any(smoother):
-    print("세 양 가운데 일부만 BN 쪽이 작았습니다: 이 측정만으로는 어느 쪽이 더 매끄럽다고 말하기 어렵습니다.")
-else:
-    print("세 양 모두 BN 쪽이 컸습니다: 이 측정에서는 BN의 손실 지형이 더 매끄럽지 않았습니다.")
+verdicts = []
+for lr in PROBE_LRS:
+    std_m, bn_m = smoothness[lr, "표준 (BN 없음)"][1], smoothness[lr, "BN"][1]
+    ratios = {label: column(bn_m).median().item() / column(std_m).median().item()
+              for label, column in MEASURES.items()}
+    print(f"학습률 {lr:g}, 중앙값의 비 BN / 표준:",
+          ", ".join(f"{label} {fmt(r, 2)}" for label, r in ratios.items()),
+          f"(‖g‖ {fmt(bn_m[:, 4].median() / std_m[:, 4].median(), 2)})")
+    verdicts.append(sum(r < 1 for r in ratios.values()))
+for lr, smaller in zip(PROBE_LRS, verdicts):
+    if smaller == len(MEASURES):
+        print(f"학습률 {lr:g}: 세 양 모두 BN 쪽이 작았습니다 — 이 측정에서는 BN의 손실 지형이 더 매끄러웠습니다.")
+    elif smaller == 0:
+        print(f"학습률 {lr:g}: 세 양 모두 BN 쪽이 컸습니다 — 이 측정에서는 BN의 손실 지형이 더 매끄럽지 않았습니다.")
+    else:
+        print(f"학습률 {lr:g}: 세 양 가운데 {smaller}개만 BN 쪽이 작았습니다 — 어느 쪽이 더 매끄럽다고 말하기 어렵습니다.")
 
-# %% [markdown]
-# 위의 마지막 줄이 이 측정의 결론입니다. 이 결론을 읽을 때 주의할 점이 두 가지 있습니다.
+# 위의 마지막 두 줄이 이 측정의 결론입니다. 두 학습률에서 결론이 다르다면, 매끄러움의 비교가 학습 설정에
+# 따라 달라진다는 것 자체가 이 실험의 결과입니다. 결론을 읽을 때 주의할 점이 두 가지 있습니다.
 #
 # - **같은 걸음 크기, 다른 모델.** 두 모델은 파라미터의 수와 크기, 기울기의 크기가 다릅니다. 같은
 #   $\eta$라도 기울기가 큰 모델은 더 멀리 움직이므로, 손실 변화 폭과 기울기 변화가 커지기 쉽습니다.
 #   위에 출력한 기울기 크기의 비가 1에서 멀다면 이 점을 감안해야 합니다. 유효 β는 움직인 거리로
 #   나누어 이 차이를 덜어 낸 값입니다. 또 손실이 거의 줄지 않는 평평한 구간(plateau)에 머문 모델은
 #   지형이 평평하니 매끄러워 보이지만, 그것이 학습이 잘 된다는 뜻은 아닙니다.
-# - **작은 실험.** 모델 둘, 시드 하나, 학습 초반 100스텝입니다. Santurkar 등은 큰 망에서 여러 번
+# - **작은 실험.** 모델 둘, 시드 하나, 200스텝입니다. Santurkar 등은 큰 망에서 여러 번
 #   재고, 배치 정규화가 손실과 기울기의 립시츠 상수(Lipschitz constant)를 줄인다는 것을 이론으로도 보였습니다.
 #   학습률, 걸음 크기 `ETAS`, 시드를 바꿔 결론이 유지되는지 직접 확인해 보세요.
 #
