@@ -30,6 +30,7 @@
 
 # %%
 import matplotlib.pyplot as plt
+import sklearn.datasets
 import torch
 from IPython.display import Markdown, display
 
@@ -55,12 +56,14 @@ data = load_digits()
 print("학습 데이터:", tuple(data.x_train.shape), " 테스트 데이터:", tuple(data.x_test.shape))
 print("학습 데이터 픽셀 평균:", fmt(data.x_train.mean(), 3))
 
+# 그림은 정규화하기 전의 원래 픽셀 값(0~16)으로 그립니다. 픽셀마다 정규화한 값은 사람 눈에는 알아보기 어렵습니다.
+raw = sklearn.datasets.load_digits()
 fig, axes = plt.subplots(1, 8, figsize=(6.4, 1.2))
-for ax, image, label in zip(axes, data.x_train[:8], data.y_train[:8]):
-    ax.imshow(image.reshape(8, 8).numpy(), cmap="gray_r")
-    ax.set_title(f"{label.item()}")
+for ax, image, label in zip(axes, raw.images[:8], raw.target[:8]):
+    ax.imshow(image, cmap="gray_r")
+    ax.set_title(f"{label}")
     ax.axis("off")
-fig.suptitle("학습 데이터의 처음 8장 (제목은 정답)", y=1.05)
+fig.suptitle("digits 데이터의 처음 8장 (제목은 정답, 정규화 전)", y=1.05)
 plt.show()
 
 # %% [markdown]
