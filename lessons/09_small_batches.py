@@ -120,7 +120,7 @@ print("−1, 0, +1 중 하나인 값의 비율:", fmt(share.double().mean()))
 # 학습합니다. 층을 바꿔 끼울 수 있게 정규화 층을 만드는 함수 `norm`을 인자로 받습니다.
 
 # %%
-STEPS, LR = 120, 0.02
+STEPS, LR = 100, 0.02
 
 
 def make_mlp(norm, seed=0):
@@ -242,15 +242,15 @@ def draw_set(ax, shaded, title):
     ax.voxels(np.ones(shaded.shape, dtype=bool), facecolors=colors, edgecolor=(0.3, 0.3, 0.3, 0.25),
               linewidth=0.3)
     ax.set_title(title, pad=0)
-    ax.set_xlabel("N")
-    ax.set_ylabel("C")
-    ax.set_zlabel("H, W")
+    ax.set_xlabel("N", labelpad=-12)
+    ax.set_ylabel("C", labelpad=-12)
+    ax.set_zlabel("H, W", labelpad=-12)
     ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
     ax.view_init(elev=20, azim=-55)
     ax.set_box_aspect(shaded.shape, zoom=0.85)
 
 
-N, C, HW, G = 4, 6, 5, 2
+N, C, HW, G = 3, 6, 4, 2
 cube = np.zeros((N, C, HW), dtype=bool)
 sets = {"배치 정규화": (slice(None), 0), "층 정규화": (0, slice(None)),
         "인스턴스 정규화": (0, 0), "그룹 정규화": (0, slice(0, C // G))}
