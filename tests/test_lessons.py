@@ -213,12 +213,16 @@ LESSON_MUTATIONS = [
     "momentum weighting reversed",
     "gamma and beta swapped",
 ]
+# 위 실수를 잡아내도록 설계한 기초 강의들. 뒤의 강의는 학습을 돌려 오래 걸리므로, 이 검사(실수마다
+# 새 프로세스)에서는 이 넷만 돌립니다.
+MUTATION_LESSONS = ["01_why_normalize", "02_implement", "03_train_eval", "04_distribution"]
 
 
 def _run_against_copy(copy_root: Path) -> tuple[int, str]:
     """copy_root/bnref를 import하는 새 프로세스에서 이 파일의 출력 비교 테스트만 돌립니다."""
     args = ["-q", "-p", "no:randomly", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
-            "-k", "test_printed_output_matches", str(Path(__file__).resolve())]
+            "-k", f"test_printed_output_matches and ({' or '.join(MUTATION_LESSONS)})",
+            str(Path(__file__).resolve())]
     code = ("import sys, bnref, pytest; print('BNREF_FILE', bnref.__file__, flush=True); "
             f"sys.exit(pytest.main({args!r}))")
     env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -237,6 +241,9 @@ def test_planted_mistake_changes_a_printed_number(tmp_path, name):
 
     copy_bnref(tmp_path, None if name is None else MUTATIONS[name])
     code, out = _run_against_copy(tmp_path)
+    summary = [line for line in out.splitlines() if re.search(r"\d+ (passed|failed).* in [\d.]+s", line)]
+    ran = sum(int(n) for n in re.findall(r"(\d+) (?:passed|failed)", summary[-1] if summary else ""))
+    assert ran == len(MUTATION_LESSONS), out[-3000:]  # 네 강의가 모두 돌았는지
     if name is None:  # 대조군: 실수가 없으면 통과해야, 아래의 실패가 실수 때문임을 압니다.
         assert code == 0, out[-3000:]
     else:
