@@ -71,11 +71,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--offset", type=float, default=0.0, help="입력에 더할 값 (평균에서 먼 값의 정확도)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (기본: torch 의 기본값)")
-    parser.add_argument("--slice-mb", type=float, default=None,
-                        help="bnref 가 배치를 나누는 조각 크기 (MB; 비교용, 기본 4)")
     args = parser.parse_args(argv)
-    if args.slice_mb:
-        bnref.functional._SLICE_BYTES = int(args.slice_mb * 2**20)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float32, training, forward+backward")

@@ -36,17 +36,6 @@ def _compute_dtype(input):
 
 
 # ---------------------------------------------------------------- forward
-_SLICE_BYTES = 4 << 20  # 조각 하나와 그 임시 텐서들이 L3 캐시(여기서는 32 MB)에 함께 들어가는 크기
-
-
-def _slices(*tensors):
-    """배치(dim 0)를 약 4 MB 조각으로 나눈 같은 자리의 조각들. 한 조각을 여러 번 훑는 동안
-    조각이 캐시에 머물러, 큰 텐서를 메모리에서 여러 번 읽지 않아도 됩니다."""
-    x = tensors[0]
-    rows = max(1, _SLICE_BYTES // max(1, math.prod(x.shape[1:]) * x.element_size()))
-    return zip(*(t.split(rows) for t in tensors))
-
-
 def _batch_stats(x):
     """채널별 평균과 편향 분산 (float64) 을 두 번 훑어(two-pass) 구합니다.
 
@@ -56,8 +45,8 @@ def _batch_stats(x):
 
         mean = shift + Σd/n,   var = (Σd² − (Σd)²/n) / n      ← 편향(biased) 분산, n 으로 나눔
 
-    조각 안의 합은 torch.sum 의 쌍별(cascade) 합(float32 라도 오차가 log n 정도로만 자람),
-    조각 사이의 합은 float64 로 모읍니다. 돌려주는 d 는 정규화와 역전파가 다시 씁니다.
+    float32 라도 torch.sum 은 CPU 에서 쌍별(cascade) 합이라 오차가 log n 정도로만 자라고, 합이
+    나온 뒤의 계산은 float64 입니다. 돌려주는 d 는 정규화와 역전파가 다시 씁니다.
 
     Returns: (d, shift, mean, var) — d 는 x 와 같은 모양, 나머지는 (C,).
     """
@@ -67,12 +56,9 @@ def _batch_stats(x):
         zeros = torch.zeros(x.size(1), dtype=torch.float64, device=x.device)
         return x, zeros.to(x.dtype), zeros, zeros
     shift = x.mean(dims)                                  # (C,) 첫 번째 훑기
-    d = torch.empty_like(x)
-    sum_d = sum_d2 = 0
-    for xs, ds in _slices(x, d):                          # 두 번째 훑기, 한 조각씩
-        torch.sub(xs, _per_channel(shift, xs), out=ds)
-        sum_d = sum_d + ds.sum(dims).double()
-        sum_d2 = sum_d2 + (ds * ds).sum(dims).double()
+    d = x - _per_channel(shift, x)                        # 두 번째 훑기: x 와 같은 모양
+    sum_d = d.sum(dims).double()
+    sum_d2 = (d * d).sum(dims).double()
     # ±Inf 가 든 채널은 d 가 NaN 이 되므로 평균은 torch 처럼 shift(= ±Inf) 그대로.
     mean = torch.where(shift.isfinite(), shift.double() + sum_d / n, shift.double())
     var = (sum_d2 - sum_d * sum_d / n) / n
@@ -113,10 +99,8 @@ def _update_running_stats(running_mean, running_var, mean, var, n, momentum):
 def _grad_sums(grad_out, centred, offset, invstd):
     """채널별 두 합 Σdy 와 Σdy·x̂ (float64), x̂ = (centred − offset)·invstd."""
     dims = _reduce_dims(centred)
-    sum_dy = sum_dy_d = 0
-    for dys, ds in _slices(grad_out, centred):
-        sum_dy = sum_dy + dys.sum(dims).double()
-        sum_dy_d = sum_dy_d + (dys * ds).sum(dims).double()
+    sum_dy = grad_out.sum(dims).double()
+    sum_dy_d = (grad_out * centred).sum(dims).double()
     return sum_dy, (sum_dy_d - offset * sum_dy) * invstd
 
 
@@ -126,18 +110,13 @@ def _grad_input(grad_out, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, 
         dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
 
     x̂ = (centred − offset)·invstd 를 풀어 쓰면 dx = a·dy + b·centred + c 이고, 채널별 계수
-    a, b, c 만 float64 로 구한 뒤 한 조각씩 계산합니다.
+    a, b, c 만 float64 로 구한 뒤 큰 텐서는 두 번만 훑습니다.
     """
     g = invstd if weight is None else invstd * weight.double()   # γ·invstd
     b = -g * invstd * sum_dy_xhat / n                              # x̂ 항의 계수 (centred 에 대해)
     c = -g * sum_dy / n - b * offset
     a, b, c = (_per_channel(t.to(grad_out.dtype), centred) for t in (g, b, c))
-    if torch.is_grad_enabled():  # 이중 미분: 미분 가능한 연산으로 (out= 은 autograd 가 기록하지 않음)
-        return grad_out * a + centred * b + c
-    dx = torch.empty_like(grad_out)
-    for dxs, dys, ds in _slices(dx, grad_out, centred):
-        torch.addcmul(c, dys, a, out=dxs).addcmul_(ds, b)
-    return dx
+    return torch.addcmul(c, grad_out, a).addcmul_(centred, b)
 
 
 class _BatchNormFunction(torch.autograd.Function):

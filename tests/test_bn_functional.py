@@ -188,13 +188,3 @@ def test_backward_when_only_some_inputs_need_grad():
             if mine.grad is not None:
                 torch.testing.assert_close(mine.grad, theirs.grad, **TIGHT[torch.float64])
 
-
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("shape", SHAPES)
-def test_same_result_when_the_batch_is_split_into_slices(shape, dtype, monkeypatch):
-    # 큰 입력은 조각으로 나뉘어 합이 조각 사이에서 더해집니다: 작은 입력에서 조각을 한 표본으로 만들어 확인.
-    monkeypatch.setattr(BF, "_SLICE_BYTES", 1)
-    d = make((7, *shape[1:]), dtype)
-    for layout in (lambda t: t, lambda t: t.transpose(0, 1).contiguous().transpose(0, 1)):
-        assert_same(run(BF.batch_norm, d, True, layout=layout), run(TF.batch_norm, d, True, layout=layout),
-                    **TIGHT[dtype])
