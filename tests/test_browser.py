@@ -38,12 +38,17 @@ HANGUL = re.compile("[가-힣]")
 # TeX a reader must never see: delimiters left by arithmatex, or common commands outside <math>.
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(?:frac|sqrt|mathrm|hat|gamma|beta|epsilon|sum|cdot)\b")
 
-# Measured inside each page once it has loaded (images forced to load: Material marks them lazy).
-MEASURE = """async () => {
-  const article = document.querySelector("article.md-content__inner");
+# Images are marked lazy: load them all before measuring or taking a full-page screenshot.
+LOAD_IMAGES = """async () => {
   const images = [...document.images];
   for (const img of images) img.loading = "eager";
   await Promise.all(images.map(img => img.decode().catch(() => null)));
+}"""
+
+# Measured inside each page once it has loaded and LOAD_IMAGES has run.
+MEASURE = """async () => {
+  const article = document.querySelector("article.md-content__inner");
+  const images = [...document.images];
   const hidden = el => el.closest("details:not([open])") !== null;
   const text = (() => {
     if (!article) return "";
@@ -143,6 +148,7 @@ def visits(browser, site_url, course_site):
     try:
         for path in pages:
             page = reader.open(site_url + path)
+            page.evaluate(LOAD_IMAGES)
             measured[path] = page.evaluate(MEASURE)
             if path in _screenshot_pages(pages):
                 page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-light.png", full_page=True)
@@ -350,6 +356,7 @@ def test_dark_screenshots_of_the_home_page_and_every_lesson(browser, site_url, v
         for path in _screenshot_pages(list(visits["pages"])):
             page = reader.open(site_url + path)
             assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate", path
+            page.evaluate(LOAD_IMAGES)
             page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-dark.png", full_page=True)
             page.close()
     finally:
