@@ -48,7 +48,7 @@ PACKAGES = (
     "jupytext",
 )
 
-CELL_TIMEOUT_S = 300
+CELL_TIMEOUT_S = 900  # per cell; generous, as the machine may be shared
 KEEP_PER_LESSON = 3
 
 
