@@ -1,0 +1,161 @@
+"""Fast tests of the API reference machinery and the print page's links (no site build).
+
+hooks/api_docstrings.py (bnref's torch-style docstrings as Markdown), hooks/api_links.py (lessons
+link to the API page) and hooks/print_page.py; the built pages themselves are checked by
+test_browser.py and test_links.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import api_docstrings  # noqa: E402
+import api_links  # noqa: E402
+import griffe  # noqa: E402
+from print_page import print_page_links  # noqa: E402
+
+# Modules left off the API page on purpose: a measurement script, not an API.
+NOT_ON_API_PAGE = {"bnref.bench"}
+
+
+# ── Docstrings as Markdown ────────────────────────────────────────────────────────────────────────
+
+
+def _md(text: str, known: dict[str, str] | None = None) -> str:
+    return api_docstrings.markdown_docstring(text, (known or {}).get)
+
+
+def test_math_directive_becomes_a_display_math_block():
+    text = "Normalise:\n\n.. math::\n    y = \\frac{x}{2}\n\nDone."
+    assert _md(text) == "Normalise:\n\n$$\ny = \\frac{x}{2}\n$$\n\nDone."
+
+
+def test_math_role_becomes_inline_math():
+    assert _md("- Input: :math:`(N, C, *)`") == "- Input: $(N, C, *)$"
+
+
+def test_cross_reference_roles_link_what_the_page_documents_and_quote_the_rest():
+    known = {"BatchNorm1d": "bnref.modules.BatchNorm1d"}
+    text = "See :class:`BatchNorm1d` and :class:`torch.nn.BatchNorm1d`, :func:`_private`."
+    assert _md(text, known) == (
+        "See [`BatchNorm1d`][bnref.modules.BatchNorm1d] and `torch.nn.BatchNorm1d`, `_private`."
+    )
+
+
+def test_double_backticks_become_code():
+    assert _md("``running_var`` is unbiased") == "`running_var` is unbiased"
+
+
+def test_examples_with_double_colon_become_a_google_section():
+    assert _md("Examples::\n\n    >>> 1 + 1\n    2\n") == "Examples:\n    >>> 1 + 1\n    2\n"
+
+
+def test_shape_becomes_a_bold_title_over_its_list():
+    assert _md("Shape:\n    - Input: x\n    - Output: y\n") == "**Shape:**\n\n- Input: x\n- Output: y\n"
+
+
+def test_a_doctest_in_the_description_becomes_a_code_block():
+    text = "Sets fonts.\n\n>>> f()\n['DejaVu Sans', 'NanumGothic']\n"
+    assert _md(text) == "Sets fonts.\n\n```pycon\n>>> f()\n['DejaVu Sans', 'NanumGothic']\n```\n"
+
+
+@pytest.fixture(scope="module")
+def package():
+    extensions = griffe.load_extensions(api_docstrings.ReSTDocstrings())
+    return griffe.load("bnref", search_paths=[str(ROOT)], extensions=extensions)
+
+
+def test_no_bnref_docstring_keeps_rest_markup(package):
+    left = []
+    for obj in api_docstrings._walk(package):
+        if obj.docstring and re.search(r":(?:math|class|func|mod|meth):`|\.\. math::|(?<!`)``(?!`)", obj.docstring.value):
+            left.append(obj.path)
+    assert left == []
+
+
+def test_a_docstring_with_a_control_character_fails_loudly(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text('def f():\n    """y = \\frac{1}{2}"""\n')  # \f: form feed
+    with pytest.raises(ValueError, match="raw string"):
+        griffe.load("pkg", search_paths=[str(tmp_path)], extensions=griffe.load_extensions(api_docstrings.ReSTDocstrings()))
+
+
+def test_every_public_bnref_module_is_on_the_api_page(package):
+    modules = {m.path for m in package.modules.values() if not m.name.startswith("_")}
+    on_page = set(re.findall(r"^::: (\S+)", (ROOT / "docs" / "api.md").read_text(encoding="utf-8"), re.M))
+    assert on_page == modules - NOT_ON_API_PAGE
+
+
+# ── Lessons link to the API page ──────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def api():
+    return api_links.ApiIndex(ROOT)
+
+
+@pytest.mark.parametrize(
+    ("code", "names"),
+    [
+        ("import bnref\nbn = bnref.BatchNorm1d(3)", ["bnref", "bnref.BatchNorm1d"]),
+        ("import bnref\ny = bnref.functional.batch_norm(x, None, None).sum()", ["bnref", "bnref.functional.batch_norm"]),
+        ("from bnref.printing import fmt as f\nprint(f(x))", ["bnref.printing.fmt"]),
+        ("import bnref.functional as F\nF.batch_norm(x)", ["bnref.functional", "bnref.functional.batch_norm"]),
+        ("import torch\ntorch.nn.BatchNorm1d(3)", []),
+    ],
+    ids=["attribute", "call-chain", "from-import-as", "module-as", "torch-only"],
+)
+def test_names_a_cell_uses(code, names):
+    assert api_links.bnref_names(code) == names
+
+
+def test_cells_share_their_imports():
+    local: dict[str, str] = {}
+    api_links.bnref_names("import bnref", local)
+    assert api_links.bnref_names("bn = bnref.BatchNorm2d(3)", local) == ["bnref.BatchNorm2d"]
+
+
+def test_names_resolve_to_the_entries_the_api_page_shows(api):
+    assert api.resolve("bnref.BatchNorm1d") == "bnref.modules.BatchNorm1d"
+    assert api.resolve("bnref.functional.batch_norm") == "bnref.functional.batch_norm"
+    assert api.resolve("bnref.functional._reduce_dims") is None  # private: no entry
+    assert api.resolve("bnref.bench") is None  # not on the page
+    assert api.resolve("bnref.no_such_thing") is None
+
+
+def test_a_lesson_page_links_its_inline_code_and_lists_the_api_its_code_uses(api):
+    page = (
+        "# 제목\n\n`bnref.BatchNorm1d`를 씁니다. `bnref.nothing`은 없습니다.\n\n"
+        "```python\nimport bnref\nbn = bnref.BatchNorm1d(3)\ny = bnref.functional.batch_norm(x, None, None)\n```\n\n"
+        "```python\n# `bnref.BatchNorm1d` in a comment stays as it is\n```\n"
+    )
+    out = api_links.link_inline_code(page, api)
+    assert "[`bnref.BatchNorm1d`][bnref.modules.BatchNorm1d]를 씁니다" in out
+    assert "`bnref.nothing`은" in out and "[`bnref.nothing`]" not in out
+    assert "# `bnref.BatchNorm1d` in a comment" in out
+    assert api_links.used_api(page, api) == ["bnref.modules.BatchNorm1d", "bnref.functional.batch_norm"]
+    box = api_links.api_box(api_links.used_api(page, api), api)
+    assert api_links.BOX_TITLE in box and "[`bnref.modules.BatchNorm1d`][bnref.modules.BatchNorm1d]" in box
+
+
+# ── The print page's cross-references ─────────────────────────────────────────────────────────────
+
+
+def test_print_page_links_go_to_the_prefixed_api_entry_or_become_text():
+    html = (
+        '<h2 id="api-bnref.modules.BatchNorm1d">x</h2><h2 id="here">y</h2>'
+        '<a class="autorefs autorefs-internal" href="#bnref.modules.BatchNorm1d">BN</a>'
+        '<a class="autorefs autorefs-internal" title="torch.nn.Module" href="#torch.nn.Module">Module</a>'
+        '<a class="autorefs autorefs-internal" href="#here">here</a>'
+    )
+    out = print_page_links(html)
+    assert 'href="#api-bnref.modules.BatchNorm1d">BN</a>' in out
+    assert '<span title="torch.nn.Module">Module</span>' in out
+    assert 'href="#here">here</a>' in out
