@@ -62,7 +62,8 @@ class ApiIndex:
 
     def summary(self, anchor: str) -> str:
         docstring = self.package[anchor.partition(".")[2]].docstring
-        return docstring.value.strip().splitlines()[0] if docstring else ""
+        # Its first paragraph (a summary may wrap onto a second line), as one line.
+        return " ".join(docstring.value.strip().split("\n\n")[0].split()) if docstring else ""
 
 
 def bnref_names(code: str, local: dict[str, str] | None = None) -> list[str]:
