@@ -33,7 +33,9 @@ def _errors(bn, x, grad, ref):
     y = bn(x)
     y.backward(grad)
     got = (y, x.grad, bn.weight.grad)
-    return [((g.double() - r).abs().max() / r.abs().max()).item() for g, r in zip(got, ref)]
+    rel = lambda e, r: (e / r.abs().max()).item()
+    return [(rel((g.double() - r).abs().max(), r), rel((g.double() - r).pow(2).mean().sqrt(), r))
+            for g, r in zip(got, ref)]
 
 
 def _reference(x, grad):
@@ -75,16 +77,15 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float32, training, forward+backward")
-    print(f"input = 2·randn + 1 + {args.offset:g};  errors: max|got − float64 ref| / max|ref|")
+    print(f"input = 2·randn + 1 + {args.offset:g};  error = max|got − float64 ref| / max|ref|  (RMS in brackets)")
+    names = ["y", "dx", "dγ"]
     print(f"{'shape':>18} | {'torch ms':>8} {'bnref ms':>8} {'ratio':>5} | "
-          f"{'err y torch':>11} {'err y bnref':>11} | {'err dx torch':>12} {'err dx bnref':>12} | "
-          f"{'err dγ torch':>12} {'err dγ bnref':>12}")
+          + " | ".join(f"{'err ' + k + ' torch':>19} {'err ' + k + ' bnref':>19}" for k in names))
     for shape in SHAPES:
         med, err = bench(shape, args.repeats, args.offset)
-        t, b = err["torch"], err["bnref"]
+        cells = [f"{m:7.1e} [{r:7.1e}]" for pair in zip(err["torch"], err["bnref"]) for m, r in pair]
         print(f"{str(shape):>18} | {med['torch']:8.2f} {med['bnref']:8.2f} {med['bnref'] / med['torch']:5.2f} | "
-              f"{t[0]:11.1e} {b[0]:11.1e} | {t[1]:12.1e} {b[1]:12.1e} | {t[2]:12.1e} {b[2]:12.1e}")
-
+              + " | ".join(f"{cells[2 * i]:>19} {cells[2 * i + 1]:>19}" for i in range(len(names))))
 
 if __name__ == "__main__":
     main()

@@ -126,12 +126,17 @@ class _BatchNormFunction(torch.autograd.Function):
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
         x = input.to(_compute_dtype(input))
         if training:
-            centred, shift, mean, var = _batch_stats(x)
+            d, shift, mean, var = _batch_stats(x)
             _update_running_stats(running_mean, running_var, mean, var, _count(x), momentum)
-            offset = mean - shift.double()
-        else:                                   # 평가: 저장된 통계를 상수로 씀 (shift 0, offset = running_mean)
-            centred, shift, offset, var = x, None, running_mean.double(), running_var.double()
+        else:                                   # 평가: 저장된 통계를 상수로 씀
+            d, shift, mean, var = x, None, running_mean.double(), running_var.double()
         invstd = _invstd(var, eps)
+        # 평균이 0 에서 표준편차 하나 안쪽이면 x 를 그대로 씁니다: x − shift 의 반올림이 한 번 빠집니다.
+        # 멀면 d = x − shift 를 써야 큰 두 수의 뺄셈에서 자릿수를 잃지 않습니다.
+        if shift is None or bool((mean.abs() * invstd <= 1).all()):
+            centred, shift, offset = x, None, mean
+        else:
+            centred, offset = d, mean - shift.double()
         ctx.save_for_backward(input, weight, centred, shift, offset, invstd)
         ctx.training, ctx.eps = training, eps
         ctx.bias_dtype = None if bias is None else bias.dtype
