@@ -22,7 +22,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from site_build import ROOT, site_pages
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
+# The first test also waits for the shared clean build (conftest.py: course_build), up to 540 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

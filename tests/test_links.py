@@ -22,7 +22,8 @@ from urllib.request import urlopen
 import pytest
 from bs4 import BeautifulSoup
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+# The first test may also wait for the shared clean build (conftest.py: course_build), up to 540 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REFERENCES = {
     "a": ["href"],
