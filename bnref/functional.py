@@ -41,7 +41,8 @@ def _batch_stats(x):
 
     첫 번째: 대략의 평균 ``shift``. 두 번째: 중심을 옮긴 값 d = x − shift 의 합 Σd, Σd².
     x 가 shift 근처에 있으면 d 는 반올림 없이 정확하고(Sterbenz), 분산은 작은 수 d 에서
-    구하므로 E[x²]−E[x]² 처럼 큰 두 수를 빼며 자릿수를 잃지 않습니다 (corrected two-pass):
+    구하므로 E[x²]−E[x]² 처럼 큰 두 수를 빼며 자릿수를 잃지 않습니다 (corrected two-pass).
+    평균이 0 에서 표준편차 하나 안쪽이면 shift = 0 (d = x) 으로도 충분히 정확합니다:
 
         mean = shift + Σd/n,   var = (Σd² − (Σd)²/n) / n      ← 편향(biased) 분산, n 으로 나눔
 
@@ -56,9 +57,16 @@ def _batch_stats(x):
         zeros = torch.zeros(x.size(1), dtype=torch.float64, device=x.device)
         return x, zeros.to(x.dtype), zeros, zeros
     shift = x.mean(dims)                                  # (C,) 첫 번째 훑기
-    d = x - _per_channel(shift, x)                        # 두 번째 훑기: x 와 같은 모양
-    sum_d = d.sum(dims).double()
-    sum_d2 = (d * d).sum(dims).double()
+    sum_x2 = (x * x).sum(dims).double()                   # 두 번째 훑기, 먼저 shift = 0 으로
+    mean0 = shift.double()
+    if bool((mean0 * mean0 <= sum_x2 / n - mean0 * mean0).all()):
+        # 모든 채널에서 |평균| ≤ 표준편차: shift 0 의 오차 증폭 1 + mean²/var 가 2 이하이므로
+        # d = x 를 그대로 씁니다 (빼기 한 번과 x 크기의 텐서 하나를 아낌).
+        d, shift, sum_d, sum_d2 = x, torch.zeros_like(shift), mean0 * n, sum_x2
+    else:                                                 # 평균이 0 에서 멀면 평균만큼 옮겨서 다시
+        d = x - _per_channel(shift, x)
+        sum_d = d.sum(dims).double()
+        sum_d2 = (d * d).sum(dims).double()
     # ±Inf 가 든 채널은 d 가 NaN 이 되므로 평균은 torch 처럼 shift(= ±Inf) 그대로.
     mean = torch.where(shift.isfinite(), shift.double() + sum_d / n, shift.double())
     var = (sum_d2 - sum_d * sum_d / n) / n
@@ -131,12 +139,7 @@ class _BatchNormFunction(torch.autograd.Function):
         else:                                   # 평가: 저장된 통계를 상수로 씀
             d, shift, mean, var = x, None, running_mean.double(), running_var.double()
         invstd = _invstd(var, eps)
-        # 평균이 0 에서 표준편차 하나 안쪽이면 x 를 그대로 씁니다: x − shift 의 반올림이 한 번 빠집니다.
-        # 멀면 d = x − shift 를 써야 큰 두 수의 뺄셈에서 자릿수를 잃지 않습니다.
-        if shift is None or bool((mean.abs() * invstd <= 1).all()):
-            centred, shift, offset = x, None, mean
-        else:
-            centred, offset = d, mean - shift.double()
+        centred, offset = d, mean if shift is None else mean - shift.double()
         ctx.save_for_backward(input, weight, centred, shift, offset, invstd)
         ctx.training, ctx.eps = training, eps
         ctx.bias_dtype = None if bias is None else bias.dtype
