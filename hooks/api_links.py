@@ -2,7 +2,8 @@
 
 On each lesson page (lessons/NN_*.md, made by hooks/course.py):
 - inline code in the prose that names a bnref object (`bnref.functional.batch_norm`,
-  `bnref.BatchNorm1d`, `bnref.viz.use_korean_font()`) becomes a link to that object's entry;
+  `bnref.BatchNorm1d`, `bnref.viz.use_korean_font()`, `bnref.launch.spawn(fn, 4)`) becomes a link
+  to that object's entry;
 - a closing box lists every bnref object the lesson's code uses (found by reading its code cells
   with `ast`: `import bnref`, `from bnref.x import y`, `import bnref.x as z`, then attribute chains),
   each linked, with the first line of its docstring.
@@ -26,7 +27,7 @@ from api_docstrings import ReSTDocstrings
 LESSON_PAGE = re.compile(r"lessons/\d\d_[^/]+\.md")
 BOX_TITLE = "이 강의에서 쓰는 bnref API"
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_INLINE = re.compile(r"(?<![\[`])`(?P<name>bnref(?:\.\w+)+)(?P<call>\(\))?`(?![\]`])")
+_INLINE = re.compile(r"(?<![\[`])`(?P<name>bnref(?:\.\w+)+)(?P<call>\([^`]*\))?`(?![\]`])")
 _PYTHON_FENCE = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 _API_DIRECTIVE = re.compile(r"^::: (bnref(?:\.\w+)*)\s*$", re.M)
 

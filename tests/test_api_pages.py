@@ -132,13 +132,14 @@ def test_names_resolve_to_the_entries_the_api_page_shows(api):
 
 def test_a_lesson_page_links_its_inline_code_and_lists_the_api_its_code_uses(api):
     page = (
-        "# 제목\n\n`bnref.BatchNorm1d`를 씁니다. `bnref.nothing`은 없습니다.\n\n"
+        "# 제목\n\n`bnref.BatchNorm1d`를 씁니다. `bnref.nothing`은 없습니다. `bnref.launch.spawn(fn, 4)`\n\n"
         "```python\nimport bnref\nbn = bnref.BatchNorm1d(3)\ny = bnref.functional.batch_norm(x, None, None)\n```\n\n"
         "```python\n# `bnref.BatchNorm1d` in a comment stays as it is\n```\n"
     )
     out = api_links.link_inline_code(page, api)
     assert "[`bnref.BatchNorm1d`][bnref.modules.BatchNorm1d]를 씁니다" in out
     assert "`bnref.nothing`은" in out and "[`bnref.nothing`]" not in out
+    assert "[`bnref.launch.spawn(fn, 4)`][bnref.launch.spawn]" in out
     assert "# `bnref.BatchNorm1d` in a comment" in out
     assert api_links.used_api(page, api) == ["bnref.modules.BatchNorm1d", "bnref.functional.batch_norm"]
     box = api_links.api_box(api_links.used_api(page, api), api)
