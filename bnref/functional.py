@@ -95,7 +95,7 @@ def _normalize(centred, offset, invstd, weight, bias):
 def _update_running_stats(running_mean, running_var, mean, var, n, momentum):
     """제자리(in place) 갱신: r ← (1 − momentum)·r + momentum·(배치 통계).
 
-    running_var 에는 비편향(unbiased) 분산 var·n/(n−1) 을 넣습니다 (정규화에는 편향 분산).
+    running_var 에는 불편(unbiased) 분산 var·n/(n−1) 을 넣습니다 (정규화에는 편향 분산).
     """
     if running_mean is None or n == 0:
         return
@@ -181,7 +181,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     훈련(``training=True``)에서는 배치의 평균과 편향(biased) 분산(n 으로 나눔)으로 정규화하고,
     ``running_mean``/``running_var`` 가 있으면 제자리에서 갱신합니다:
-    ``r ← (1 − momentum)·r + momentum·stat``, 이때 분산은 비편향(unbiased, n−1 로 나눔)입니다.
+    ``r ← (1 − momentum)·r + momentum·stat``, 이때 분산은 불편(unbiased, n−1 로 나눔)입니다.
     평가(``training=False``)에서는 저장된 ``running_mean``/``running_var`` 로 정규화합니다.
 
     torch 와 달리 float32/float16/bfloat16 입력의 통계도 두 번 훑어 float64 로 합치므로, 값이
@@ -190,7 +190,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     Args:
         input: (N, C), (N, C, L), (N, C, H, W) 또는 (N, C, D, H, W) 텐서.
         running_mean: (C,) 또는 None (훈련에서만 None 가능). 훈련이면 제자리 갱신.
-        running_var: (C,) 또는 None. 훈련이면 비편향 분산으로 제자리 갱신.
+        running_var: (C,) 또는 None. 훈련이면 불편 분산으로 제자리 갱신.
         weight: γ, (C,) 또는 None (=1). Default: ``None``
         bias: β, (C,) 또는 None (=0). Default: ``None``
         training: 배치 통계를 쓸지. Default: ``False``
@@ -210,7 +210,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         >>> y = batch_norm(x, rm, rv, training=True)
         >>> y.flatten()
         tensor([-1.3416, -0.4472,  0.4472,  1.3416])
-        >>> rm, rv                       # 0.1·2.5,  0.9 + 0.1·(5/3)  ← 비편향 분산
+        >>> rm, rv                       # 0.1·2.5,  0.9 + 0.1·(5/3)  ← 불편 분산
         (tensor([0.2500]), tensor([1.0667]))
         >>> x = torch.arange(24.0).reshape(2, 3, 4) + 1e5       # 평균에서 먼 값
         >>> y = batch_norm(x, None, None, training=True)

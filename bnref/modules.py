@@ -94,7 +94,7 @@ class BatchNorm1d(_BatchNorm):
         y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
 
     훈련에서는 배치의 평균과 편향(biased) 분산으로 정규화하고, ``running_mean``/``running_var`` 에는
-    ``(1 − momentum)·running + momentum·batch`` 로 평균과 비편향(unbiased, n−1) 분산을 쌓습니다.
+    ``(1 − momentum)·running + momentum·batch`` 로 평균과 불편(unbiased, n−1) 분산을 쌓습니다.
     평가(``eval()``)에서는 쌓아 둔 running 통계로 정규화합니다. 어느 쪽인지는 ``self.training`` 만 정합니다.
 
     Args:
@@ -147,7 +147,7 @@ class BatchNorm2d(_BatchNorm):
         >>> y = bn(x)
         >>> round(y.mean().item(), 4) + 0.0, round(y.var(correction=0).item(), 4)
         (0.0, 1.0)
-        >>> bn.running_mean, bn.running_var   # 0.1·3.5,  0.9 + 0.1·6 (비편향 분산 42/7; 편향 분산은 42/8)
+        >>> bn.running_mean, bn.running_var   # 0.1·3.5,  0.9 + 0.1·6 (불편 분산 42/7; 편향 분산은 42/8)
         (tensor([0.3500]), tensor([1.5000]))
     """
 

@@ -169,7 +169,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
     Args:
         input: (N, C, *) 텐서, 공간 크기 > 1
-        running_mean, running_var: (C,) 또는 None. 있고 ``use_input_stats`` 면 제자리 갱신 (분산은 비편향)
+        running_mean, running_var: (C,) 또는 None. 있고 ``use_input_stats`` 면 제자리 갱신 (분산은 불편)
         weight, bias: (C,) 의 γ, β 또는 None. Default: ``None``
         use_input_stats: 입력의 통계를 쓸지. Default: ``True``
         momentum: running 통계에 새 배치가 차지하는 몫. Default: 0.1

@@ -154,7 +154,7 @@ class SyncBatchNorm(_BatchNorm):
     rank 마다 채널별 (n, 평균, M2) 를 float64 로 구해 ``all_gather`` 하고 병렬 분산 공식
     (:func:`combine_moments`)으로 합치므로, rank 마다 배치 크기가 달라도, 배치가 빈 rank 가 있어도
     이어 붙인 배치에 ``bnref.BatchNorm*`` 을 쓴 것과 같은 값이 나옵니다. ``running_mean``/
-    ``running_var`` 는 전역 평균과 전역 비편향(unbiased, n−1) 분산으로 갱신되어 모든 rank 에서 같습니다.
+    ``running_var`` 는 전역 평균과 전역 불편(unbiased, n−1) 분산으로 갱신되어 모든 rank 에서 같습니다.
     역전파는 채널별 합 Σdy, Σdy·x̂ 를 ``all_reduce`` 합니다. γ, β 의 기울기는 이 rank 의 몫입니다.
 
     평가 모드는 아무것도 주고받지 않습니다. ``torch.distributed`` 의 프로세스 그룹이 초기화되지

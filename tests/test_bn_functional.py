@@ -83,7 +83,7 @@ def test_eval_allows_eps_zero():
 
 
 def test_normalises_with_biased_and_tracks_unbiased_variance():
-    # 한 채널 [1, 2, 3, 4]: 편향 분산 1.25 로 정규화, running_var 에는 비편향 분산 5/3.
+    # 한 채널 [1, 2, 3, 4]: 편향 분산 1.25 로 정규화, running_var 에는 불편 분산 5/3.
     x = torch.tensor([[1.0], [2.0], [3.0], [4.0]], dtype=torch.float64)
     rm, rv = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
     y = BF.batch_norm(x, rm, rv, training=True)

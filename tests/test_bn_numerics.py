@@ -25,7 +25,7 @@ def far_from_zero(offset, shape=(65536, 4), seed=0):
 
 
 def errors(cls, x):
-    """(running_var 의 상대 오차, 출력 표준편차) — momentum=1 이면 running_var 가 곧 배치의 비편향 분산."""
+    """(running_var 의 상대 오차, 출력 표준편차) — momentum=1 이면 running_var 가 곧 배치의 불편 분산."""
     bn = cls(x.size(1), momentum=1.0)
     with torch.no_grad():
         y = bn(x)

@@ -148,7 +148,7 @@ def test_recalibrated_stats_are_the_average_of_batch_stats():
     recalibrate_bn(model, data)
     z = torch.stack([model[0](x) for x in data])            # 첫 BN 의 입력, (배치, n, C)
     torch.testing.assert_close(model[1].running_mean, z.mean(1).mean(0))
-    torch.testing.assert_close(model[1].running_var, z.var(1).mean(0))    # 비편향 분산들의 평균
+    torch.testing.assert_close(model[1].running_var, z.var(1).mean(0))    # 불편 분산들의 평균
     assert model[1].num_batches_tracked.item() == 3
 
 
