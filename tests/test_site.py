@@ -13,10 +13,8 @@ import functools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
@@ -29,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hooks"))
 
 import lesson_exec  # noqa: E402
+from site_build import Build, copy_repo  # noqa: E402
 
 # Generous bounds: a clean build of the whole course takes minutes on a busy 2-core machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -37,52 +36,10 @@ LESSONS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 SETUP_TAG = "bnref-setup"
 
 
-def _copy_repo(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    dest.mkdir(parents=True)
-    for name in ("mkdocs.yml", "pyproject.toml"):
-        shutil.copy2(ROOT / name, dest / name)
-    for name in ("hooks", "bnref", "lessons", "docs"):
-        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    return dest
-
-
-class Build:
-    def __init__(self, repo: Path, site: Path, strict: bool = True):
-        started = time.perf_counter()
-        command = [sys.executable, "-m", "mkdocs", "build", "-f", str(repo / "mkdocs.yml"), "-d", str(site)]
-        self.proc = subprocess.run(
-            command + (["--strict"] if strict else []),
-            capture_output=True,
-            text=True,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-            timeout=1500,
-        )
-        self.seconds = time.perf_counter() - started
-        self.log = self.proc.stdout + self.proc.stderr
-        self.site = site
-
-    @property
-    def ok(self) -> bool:
-        return self.proc.returncode == 0
-
-    def counts(self) -> tuple[int, int]:
-        """(executed, from cache), as the hook reports them."""
-        match = re.search(r"lessons: (\d+) executed, (\d+) from cache", self.log)
-        assert match, self.log
-        return int(match[1]), int(match[2])
-
-    def executed(self) -> set[str]:
-        return set(re.findall(r"executing lesson: (\S+)", self.log))
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Build:
-    """The whole course, built once with --strict from a clean cache."""
-    repo = _copy_repo(tmp_path_factory.mktemp("course") / "repo")
-    build = Build(repo, tmp_path_factory.mktemp("site") / "site")
-    assert build.ok, build.log
-    return build
+def built(course_build) -> Build:
+    """The whole course, built once per session with --strict from a clean cache (tests/conftest.py)."""
+    return course_build
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +61,7 @@ def small(tmp_path_factory) -> Path:
 
     Built once already. Its builds check execution, not pages: no nav, no other plugins, not strict.
     """
-    repo = _copy_repo(tmp_path_factory.mktemp("small") / "repo")
+    repo = copy_repo(tmp_path_factory.mktemp("small") / "repo")
     for lesson in sorted((repo / "lessons").glob("*.py"))[2:]:
         lesson.unlink()
     (repo / "mkdocs.yml").write_text(SMALL_CONFIG, encoding="utf-8")
