@@ -47,11 +47,23 @@ def _reference(x, grad):
     return y.detach(), xd.grad, bn.weight.grad
 
 
-def bench(shape, repeats=21, offset=0.0, warmup=10):
+def _inputs(shape, offset):
     gen = torch.Generator().manual_seed(0)
     x = (torch.randn(shape, generator=gen) * 2 + 1 + offset).requires_grad_()
     grad = torch.randn(shape, generator=gen)
     mods = {"torch": _module(torch.nn, shape), "bnref": _module(bnref, shape)}
+    return x, grad, mods
+
+
+def accuracy(shape, offset=0.0):
+    """{"torch": [...], "bnref": [...]}: y, dx, dγ 마다 (최대 상대 오차, RMS 상대 오차)."""
+    x, grad, mods = _inputs(shape, offset)
+    ref = _reference(x, grad)
+    return {name: _errors(bn, x, grad, ref) for name, bn in mods.items()}
+
+
+def bench(shape, repeats=21, offset=0.0, warmup=10):
+    x, grad, mods = _inputs(shape, offset)
     times = {name: [] for name in mods}
     for _ in range(warmup):           # 데우기(warm-up): 큰 버퍼의 첫 할당(page fault) 비용은 빼고 잽니다
         for bn in mods.values():
@@ -62,10 +74,8 @@ def bench(shape, repeats=21, offset=0.0, warmup=10):
             start = time.perf_counter()
             _step(mods[name], x, grad)
             times[name].append(time.perf_counter() - start)
-    ref = _reference(x, grad)
     med = {name: statistics.median(t) * 1e3 for name, t in times.items()}
-    err = {name: _errors(bn, x, grad, ref) for name, bn in mods.items()}
-    return med, err
+    return med, accuracy(shape, offset)
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import bnref
+from bnref import bench
 
 OFFSETS = [0.0, 1e4, 1e5]
 
@@ -78,3 +79,13 @@ def test_gradients_far_from_zero_match_float64():
     ref(xd).backward(grad.double())
     torch.testing.assert_close(x.grad.double(), xd.grad, rtol=0, atol=1e-5 * xd.grad.abs().max().item())
     torch.testing.assert_close(bn.weight.grad.double(), ref.weight.grad, rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+@pytest.mark.parametrize("shape", bench.SHAPES, ids=str)
+def test_at_least_as_accurate_as_torch_on_the_benchmark(shape, offset, threads):
+    """벤치마크의 두 모양에서 y, dx, dγ 의 오차(최대와 RMS) 가 torch 의 CPU 커널보다 크지 않습니다."""
+    err = bench.accuracy(shape, offset)
+    for name, (torch_err, bnref_err) in zip(["y", "dx", "dgamma"], zip(err["torch"], err["bnref"])):
+        assert bnref_err[0] <= torch_err[0] and bnref_err[1] <= torch_err[1], (name, torch_err, bnref_err)
+        assert bnref_err[0] < 3e-7, (name, bnref_err)      # float32 반올림 몇 번 정도
