@@ -104,15 +104,18 @@ def _entry(fn, rank, world_size, args, init_method, tmp, backend, threads, timeo
 def _wait(procs, tmp, deadline):
     """모두 끝날 때까지 기다리되, 하나라도 실패하면 곧바로 멈춥니다 (나머지는 통신에서 영영 기다릴 테니)."""
     while True:
-        if any(p.exitcode not in (None, 0) for p in procs):
+        # 종료 코드는 한 번만 읽어 모든 판단에 씁니다. 따로 읽으면 그 사이에 마지막 프로세스가 끝나
+        # 기다릴 목록이 비고, wait([]) 가 남은 시간(최대 timeout) 내내 잠들 수 있습니다.
+        codes = [p.exitcode for p in procs]
+        if any(code not in (None, 0) for code in codes):
             raise RuntimeError(_first_error(procs, tmp))
-        if all(p.exitcode == 0 for p in procs):
+        if all(code == 0 for code in codes):
             return
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"{len(procs)} processes did not finish in time")
-        # 살아 있는 프로세스 중 하나라도 끝나면 깨어납니다.
-        wait([p.sentinel for p in procs if p.exitcode is None], timeout=remaining)
+        # 살아 있던 프로세스 중 하나라도 끝나면 (이미 끝났으면 곧바로) 깨어납니다.
+        wait([p.sentinel for p, code in zip(procs, codes) if code is None], timeout=remaining)
 
 
 def _first_error(procs, tmp):

@@ -1,5 +1,6 @@
 """bnref.launch.spawn: 결과는 rank 순서로, 실패는 원래의 traceback 으로, 시간은 유한하게, 남는 프로세스 없이."""
 
+import os
 import time
 
 import psutil
@@ -7,6 +8,7 @@ import pytest
 import torch
 import torch.distributed as dist
 
+from bnref import launch
 from bnref.launch import spawn
 
 
@@ -58,3 +60,31 @@ def test_a_hanging_run_times_out_and_leaves_nothing_behind():
         spawn(sleep_forever, 2, timeout=20)
     assert time.monotonic() - start < 60
     assert leftover_children() == []
+
+
+class _ExitsBetweenReads:
+    """A process that is still running at the first two looks at its exit code and finished after.
+
+    Its sentinel is a real pipe whose writing end is closed, i.e. ready, as a finished process's is."""
+
+    def __init__(self):
+        self.sentinel, write_end = os.pipe()
+        os.close(write_end)
+        self._reads = 0
+
+    @property
+    def exitcode(self):
+        self._reads += 1
+        return None if self._reads <= 2 else 0
+
+
+def test_a_rank_that_ends_while_being_looked_at_is_not_waited_for_until_the_timeout(tmp_path):
+    # The last rank finishing between two reads of the exit codes once left nothing to wait on,
+    # and wait([]) slept the whole timeout: lesson 10 took 180 s instead of 17 s, now and then.
+    proc = _ExitsBetweenReads()
+    started = time.monotonic()
+    try:
+        launch._wait([proc], str(tmp_path), deadline=started + 30)
+    finally:
+        os.close(proc.sentinel)
+    assert time.monotonic() - started < 5
