@@ -168,6 +168,20 @@ def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+def kernel_environment(parallel: int) -> dict[str, str]:
+    """The environment of the kernels when `parallel` lessons run at once: the cores shared out.
+
+    Each kernel's torch would otherwise start one OpenMP thread per core. Two kernels with two
+    threads each on two cores wait on each other's spinning threads: measured here, re-executing
+    every lesson took 167 s that way and 70 s with one thread per kernel. The printed numbers do
+    not depend on the thread count (tests/test_lessons.py runs every lesson with 1 and 2 threads).
+    A thread count the user has set (OMP_NUM_THREADS) is kept.
+    """
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // parallel)))
+    return env
+
+
 def execute_all(
     lessons: list[Path],
     package_dir: Path,
@@ -193,6 +207,9 @@ def execute_all(
         else:
             todo.append((lesson, path))
 
+    parallel = max(1, min(workers, len(todo)))
+    env = kernel_environment(parallel)
+
     def run(item):
         lesson, path = item
         log(f"executing lesson: {lesson.stem}")
@@ -205,6 +222,7 @@ def execute_all(
             input=setup_source,
             capture_output=True,
             text=True,
+            env=env,
         )
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
@@ -229,7 +247,7 @@ def execute_all(
         durations = {}
     todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
     if todo:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo)))) as pool:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
             errors = []
             for item, future in [(item, pool.submit(run, item)) for item in todo]:
                 try:

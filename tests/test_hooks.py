@@ -150,6 +150,20 @@ def test_cache_key_covers_package_versions():
 # ── Setup cell and wheel ──────────────────────────────────────────────────────────────────────────
 
 
+def test_parallel_kernels_share_the_cores_out(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(lesson_exec.os, "cpu_count", lambda: 2)
+    assert lesson_exec.kernel_environment(2)["OMP_NUM_THREADS"] == "1"
+    assert lesson_exec.kernel_environment(1)["OMP_NUM_THREADS"] == "2"
+    monkeypatch.setattr(lesson_exec.os, "cpu_count", lambda: 1)
+    assert lesson_exec.kernel_environment(2)["OMP_NUM_THREADS"] == "1"
+
+
+def test_a_thread_count_the_user_set_is_kept(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert lesson_exec.kernel_environment(2)["OMP_NUM_THREADS"] == "3"
+
+
 def test_wheel_url_is_under_the_site():
     url = setup_cell.wheel_url("https://example.org/course", "bnref-0.1.0-py3-none-any.whl")
     assert url == "https://example.org/course/bnref/bnref-0.1.0-py3-none-any.whl"

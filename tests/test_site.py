@@ -194,6 +194,47 @@ def test_local_links_and_anchors_resolve(site):
                 assert unquote(url.fragment) in _ids(target), f"{page}: {link['href']}"
 
 
+_AUTOREF_HREF = re.compile(r'<a class="autorefs[^"]*"[^>]*? href="([^"]*)"')
+
+
+def test_print_page_cross_references_land_where_the_pages_do(site):
+    """Each API link on the print page goes to the entry the same link on its own page goes to.
+
+    print-site once sent a link to a module to one of the module's functions, chosen by set order
+    (`#bnref.printing` -> `#api-bnref.printing.fmt`); hooks/print_page.py's exact_anchors prevents it."""
+    def anchors(html: str) -> list[str]:
+        return sorted(unquote(href.split("#")[-1]) for href in _AUTOREF_HREF.findall(html))
+
+    on_pages = sorted(
+        a for page in _pages(site) if page.parent.name != "print_page" for a in anchors(page.read_text(encoding="utf-8"))
+    )
+    on_print = anchors((site / "print_page" / "index.html").read_text(encoding="utf-8"))
+    assert on_pages and on_print == on_pages
+
+
+def test_fast_update_anchor_ids_gives_print_sites_own_output(site):
+    """hooks/print_page.py replaces print-site's slow update_anchor_ids; on every page of the site,
+    with each page's key, its output is the original's to the byte (the original is loaded afresh
+    from print-site's source, so no patch of ours can be under test twice)."""
+    import importlib.util
+
+    import mkdocs_print_site_plugin
+    import print_page
+
+    source = Path(mkdocs_print_site_plugin.__file__).parent / "urls.py"
+    spec = importlib.util.spec_from_file_location("print_site_urls_original", source)
+    original = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(original)
+    pages = [p for p in _pages(site) if p.parent.name != "print_page"]
+    for page in pages:
+        html, key = page.read_text(encoding="utf-8"), page.parent.name or "index"
+        assert print_page.update_anchor_ids(html, key) == original.update_anchor_ids(html, key), page
+
+
+def test_jinja_templates_are_compiled_once_and_cached(built):
+    assert len(list((built.repo / ".cache" / "jinja").glob("*.cache"))) > 50
+
+
 def test_search_index_has_every_lesson_with_unique_locations(site):
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = [doc["location"] for doc in index["docs"]]
