@@ -28,7 +28,7 @@ for _sibling in ("lesson_exec", "lesson_markdown", "math_mathml", "setup_cell", 
 
 import nbformat  # noqa: E402
 from lesson_exec import LessonError, execute_all  # noqa: E402
-from lesson_markdown import LessonPageError, markdown_in_html, notebook_to_markdown  # noqa: E402
+from lesson_markdown import LessonPageError, markdown_in_html, notebook_for_download, notebook_to_markdown  # noqa: E402
 from math_mathml import MathError, render_math  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
@@ -61,7 +61,8 @@ def on_files(files: Files, config) -> Files:
     files.append(File.generated(config, f"bnref/{wheel}", content=wheel_bytes))
 
     lessons = sorted((root / "lessons").glob(LESSON_GLOB))
-    setup = setup_source(wheel_url(config.site_url or "http://127.0.0.1:8000/", wheel))
+    site_url = config.site_url or "http://127.0.0.1:8000/"
+    setup = setup_source(wheel_url(site_url, wheel))
     try:
         executed = execute_all(
             lessons, root / "bnref", setup, root / ".cache" / "lessons", workers=2, log=log.info
@@ -83,7 +84,9 @@ def on_files(files: Files, config) -> Files:
             raise PluginError(str(err)) from None
         files.append(File.generated(config, f"lessons/{lesson.name}.md", content=markdown))
         files.append(
-            File.generated(config, f"lessons/{lesson.name}.ipynb", content=nbformat.writes(lesson.notebook))
+            File.generated(
+                config, f"lessons/{lesson.name}.ipynb", content=nbformat.writes(notebook_for_download(lesson.notebook, site_url))
+            )
         )
         for uri, png in figures.items():
             files.append(File.generated(config, uri, content=png))

@@ -7,7 +7,8 @@ headings (the toc extension's unicode slugs, unique per page), links rewritten t
 code copy buttons and both colour schemes, and no 575 kB of notebook CSS inlined into each page.
 
 Markdown cells pass through unchanged except for links to other lessons (`03_train_eval.py` ->
-`03_train_eval.md`). Code cells become ```python fences; outputs follow in blocks of class
+`03_train_eval.md`); in the downloadable .ipynb, relative links become the site's addresses
+(`notebook_for_download`). Code cells become ```python fences; outputs follow in blocks of class
 `nb-output`: text in a text fence, `text/markdown` as Markdown, figures as PNG files next to the
 page with their alt text (see kernel_startup.py) and pixel size.
 """
@@ -15,8 +16,12 @@ page with their alt text (see kernel_startup.py) and pixel size.
 from __future__ import annotations
 
 import base64
+import copy as copy_module
+import posixpath
 import re
 import struct
+
+import nbformat
 
 # A Markdown link or image target, `[text](target)` or `[id]: target`, pointing at a .py file.
 _PY_LINK = re.compile(
@@ -39,6 +44,41 @@ def rewrite_links(markdown: str) -> str:
     Absolute URLs (`https://...`) and links to other files are left alone.
     """
     return _PY_LINK.sub(lambda m: f"{m['head']}{m['path']}.md{m['tail'] or ''}", markdown)
+
+
+# The same, pointing at a lesson (.py) or a page of the site (.md).
+_REL_LINK = re.compile(
+    r"""(?P<head>\]\(\s*<?|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?)"""
+    r"""(?P<path>(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^\s()<>#?]*?)\.(?:py|md)(?P<tail>[#?][^\s()<>]*)?(?=>?[\s)]|>?$)""",
+    re.MULTILINE,
+)
+
+
+def site_links(markdown: str, site_url: str) -> str:
+    """For the downloaded notebook: relative links to lessons and pages become the site's addresses.
+
+    In Colab or a Jupyter of one's own, `03_train_eval.py#x` or `../glossary.md` lead nowhere (the
+    notebook travels alone), so they go to `<site_url>lessons/03_train_eval/#x` and
+    `<site_url>glossary/`. A lesson's links are relative to lessons/, as on its page.
+    """
+
+    def absolute(m: re.Match) -> str:
+        path = posixpath.normpath(posixpath.join("lessons", m["path"]))
+        if posixpath.basename(path) == "index":
+            path = posixpath.dirname(path)
+        directory = "" if path in ("", ".") else f"{path}/"
+        return f"{m['head']}{site_url}{directory}{m['tail'] or ''}"
+
+    return _REL_LINK.sub(absolute, markdown)
+
+
+def notebook_for_download(nb, site_url: str):
+    """A copy of the executed notebook whose Markdown links work outside the site (see site_links)."""
+    copy = nbformat.from_dict(copy_module.deepcopy(dict(nb)))
+    for cell in copy.cells:
+        if cell.cell_type == "markdown":
+            cell.source = site_links(cell.source, site_url)
+    return copy
 
 
 # An HTML block's opening tag at the start of a line, without a `markdown` attribute yet.

@@ -150,6 +150,30 @@ def test_cache_key_covers_package_versions():
 # ── Setup cell and wheel ──────────────────────────────────────────────────────────────────────────
 
 
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("[앞 강의](01_why_normalize.py)", "[앞 강의](https://me.github.io/bn/lessons/01_why_normalize/)"),
+        ("[x](03_train_eval.py#평가-모드)", "[x](https://me.github.io/bn/lessons/03_train_eval/#평가-모드)"),
+        ("[용어집](../glossary.md)", "[용어집](https://me.github.io/bn/glossary/)"),
+        ("[홈](../index.md)", "[홈](https://me.github.io/bn/)"),
+        ("[ref]: 02_implement.py", "[ref]: https://me.github.io/bn/lessons/02_implement/"),
+        ("[w](https://example.org/a.py)", "[w](https://example.org/a.py)"),
+        ("`bn(x.py)` 그대로", "`bn(x.py)` 그대로"),
+    ],
+)
+def test_downloaded_notebook_links_go_to_the_site(source, expected):
+    assert lesson_markdown.site_links(source, "https://me.github.io/bn/") == expected
+
+
+def test_notebook_for_download_rewrites_markdown_cells_only_and_leaves_the_original():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("[앞](01_a.py)"), nbformat.v4.new_code_cell("open('01_a.py')")])
+    out = lesson_markdown.notebook_for_download(nb, "http://127.0.0.1:8000/")
+    assert [c.source for c in out.cells] == ["[앞](http://127.0.0.1:8000/lessons/01_a/)", "open('01_a.py')"]
+    assert nb.cells[0].source == "[앞](01_a.py)"
+
+
 def test_parallel_kernels_share_the_cores_out(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(lesson_exec.os, "cpu_count", lambda: 2)

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hooks"))
 
 import lesson_exec  # noqa: E402
+import lesson_markdown  # noqa: E402
 from site_build import Build, copy_repo  # noqa: E402
 
 # Generous bounds: a clean build of the whole course takes minutes on a busy 2-core machine.
@@ -34,6 +35,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 LESSONS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 SETUP_TAG = "bnref-setup"
+# mkdocs.yml's site_url (MkDocs ends it with a slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
 @pytest.fixture(scope="module")
@@ -332,13 +335,30 @@ def test_each_lesson_offers_its_notebook_with_outputs_and_original_markdown(site
         nb = nbformat.read(site / "lessons" / f"{name}.ipynb", as_version=4)
         nbformat.validate(nb)
         source = jupytext.read(ROOT / "lessons" / f"{name}.py")
+        # The lesson's own Markdown, with its relative links turned into the site's addresses.
         assert [c.source for c in nb.cells if c.cell_type == "markdown"] == [
-            c.source for c in source.cells if c.cell_type == "markdown"
+            lesson_markdown.site_links(c.source, SITE_URL) for c in source.cells if c.cell_type == "markdown"
         ]
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert SETUP_TAG in code[0].metadata.get("tags", [])
         assert all(c.execution_count for c in code), f"{name}: a cell was not executed"
         assert any(c.outputs for c in code[1:])
+
+
+def test_downloaded_notebooks_link_to_pages_that_exist(site):
+    """In Colab a notebook travels alone: its links must be the site's addresses, of real pages."""
+    found = 0
+    for name in LESSONS:
+        nb = nbformat.read(site / "lessons" / f"{name}.ipynb", as_version=4)
+        for cell in (c for c in nb.cells if c.cell_type == "markdown"):
+            assert not re.search(r"\]\((?![a-z]+:)[^)]*\.(py|md)\b", cell.source), f"{name}: {cell.source[:200]}"
+            for url in re.findall(r"\]\((" + re.escape(SITE_URL) + r"[^)\s]*)\)", cell.source):
+                path, _, fragment = url[len(SITE_URL):].partition("#")
+                page = site / path / "index.html"
+                assert page.is_file(), f"{name}: {url}"
+                assert not fragment or fragment in _ids(page), f"{name}: {url}"
+                found += 1
+    assert found > 10
 
 
 def test_each_lesson_links_to_colab(site):
