@@ -172,8 +172,9 @@ def kernel_environment(parallel: int) -> dict[str, str]:
     """The environment of the kernels when `parallel` lessons run at once: the cores shared out.
 
     Each kernel's torch would otherwise start one OpenMP thread per core. Two kernels with two
-    threads each on two cores wait on each other's spinning threads: measured here, re-executing
-    every lesson took 167 s that way and 70 s with one thread per kernel. The printed numbers do
+    threads each on two cores wait on each other's spinning threads: measured here (two builds
+    each, re-executing every lesson), 109 and 139 s that way, 67 and 69 s with one thread per
+    kernel. The printed numbers do
     not depend on the thread count (tests/test_lessons.py runs every lesson with 1 and 2 threads).
     A thread count the user has set (OMP_NUM_THREADS) is kept.
     """
