@@ -174,9 +174,8 @@ def kernel_environment(parallel: int) -> dict[str, str]:
     Each kernel's torch would otherwise start one OpenMP thread per core. Two kernels with two
     threads each on two cores wait on each other's spinning threads: measured here (two builds
     each, re-executing every lesson), 109 and 139 s that way, 67 and 69 s with one thread per
-    kernel. The printed numbers do
-    not depend on the thread count (tests/test_lessons.py runs every lesson with 1 and 2 threads).
-    A thread count the user has set (OMP_NUM_THREADS) is kept.
+    kernel. The printed numbers do not depend on the thread count (tests/test_lessons.py runs
+    every lesson with 1 and 2 threads). A thread count the user has set (OMP_NUM_THREADS) is kept.
     """
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // parallel)))

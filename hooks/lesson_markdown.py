@@ -23,12 +23,22 @@ import struct
 
 import nbformat
 
-# A Markdown link or image target, `[text](target)` or `[id]: target`, pointing at a .py file.
-_PY_LINK = re.compile(
-    r"""(?P<head>\]\(\s*<?|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?)"""
-    r"""(?P<path>(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^\s()<>#?]*?)\.py(?P<tail>[#?][^\s()<>]*)?(?=>?[\s)]|>?$)""",
-    re.MULTILINE,
-)
+
+def _relative_link(extensions: str) -> re.Pattern:
+    """A Markdown link or image target, `[text](target)` or `[id]: target`, that is a relative path to
+    a file with one of `extensions` ("py|md"), with an optional #anchor or ?query kept in `tail`."""
+    return re.compile(
+        r"""(?P<head>\]\(\s*<?|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?)"""
+        r"""(?P<path>(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^\s()<>#?]*?)\.(?:"""
+        + extensions
+        + r""")(?P<tail>[#?][^\s()<>]*)?(?=>?[\s)]|>?$)""",
+        re.MULTILINE,
+    )
+
+
+_PY_LINK = _relative_link("py")  # a lesson
+_REL_LINK = _relative_link("py|md")  # a lesson or a page of the site
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -44,14 +54,6 @@ def rewrite_links(markdown: str) -> str:
     Absolute URLs (`https://...`) and links to other files are left alone.
     """
     return _PY_LINK.sub(lambda m: f"{m['head']}{m['path']}.md{m['tail'] or ''}", markdown)
-
-
-# The same, pointing at a lesson (.py) or a page of the site (.md).
-_REL_LINK = re.compile(
-    r"""(?P<head>\]\(\s*<?|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?)"""
-    r"""(?P<path>(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^\s()<>#?]*?)\.(?:py|md)(?P<tail>[#?][^\s()<>]*)?(?=>?[\s)]|>?$)""",
-    re.MULTILINE,
-)
 
 
 def site_links(markdown: str, site_url: str) -> str:

@@ -73,21 +73,16 @@ _ID = re.compile(r'\bid="([^"]+)"')
 
 
 def print_page_links(html: str) -> str:
-    """Cross-references on the print page that land on its copy of the API page, or on nothing.
+    """Cross-references on the print page that would land on nothing become plain text.
 
     print-site resolves autorefs links itself and points every one of them into the print page,
-    also those to objects the API page does not show (`#torch.nn.Module`), and it keeps the
-    anchors of the API page's entries unprefixed (`#bnref.modules.BatchNorm1d`) while it prefixes
-    the entries' ids (`api-bnref.modules.BatchNorm1d`). Here a link whose anchor is missing goes to
-    the prefixed id when there is one, and becomes plain text otherwise."""
+    also those to objects the API page does not show (`#torch.nn.Module`). The API page's own
+    entries are found under their exact names (see `exact_anchors`)."""
     ids = set(_ID.findall(html))
 
     def fix(match: re.Match) -> str:
-        anchor = match["anchor"]
-        if anchor in ids:
+        if match["anchor"] in ids:
             return match[0]
-        if f"api-{anchor}" in ids:
-            return match[0].replace(f'href="#{anchor}"', f'href="#api-{anchor}"', 1)
         return f"<span{match['title'] or ''}>{match['text']}</span>"
 
     return _AUTOREF.sub(fix, html)
