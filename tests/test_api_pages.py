@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "hooks"))
 import api_docstrings  # noqa: E402
 import api_links  # noqa: E402
 import griffe  # noqa: E402
-from print_page import print_page_links  # noqa: E402
+from print_page import exact_anchors, print_page_links  # noqa: E402
 
 # Modules left off the API page on purpose: a measurement script, not an API.
 NOT_ON_API_PAGE = {"bnref.bench"}
@@ -149,14 +149,23 @@ def test_a_lesson_page_links_its_inline_code_and_lists_the_api_its_code_uses(api
 # ── The print page's cross-references ─────────────────────────────────────────────────────────────
 
 
-def test_print_page_links_go_to_the_prefixed_api_entry_or_become_text():
+def test_print_page_links_to_nothing_become_text():
     html = (
-        '<h2 id="api-bnref.modules.BatchNorm1d">x</h2><h2 id="here">y</h2>'
+        '<h2 id="api-bnref.modules.BatchNorm1d"><span id="bnref.modules.BatchNorm1d"></span>x</h2>'
+        '<h2 id="here">y</h2>'
         '<a class="autorefs autorefs-internal" href="#bnref.modules.BatchNorm1d">BN</a>'
         '<a class="autorefs autorefs-internal" title="torch.nn.Module" href="#torch.nn.Module">Module</a>'
         '<a class="autorefs autorefs-internal" href="#here">here</a>'
     )
     out = print_page_links(html)
-    assert 'href="#api-bnref.modules.BatchNorm1d">BN</a>' in out
+    assert 'href="#bnref.modules.BatchNorm1d">BN</a>' in out
     assert '<span title="torch.nn.Module">Module</span>' in out
     assert 'href="#here">here</a>' in out
+
+
+def test_api_entries_keep_an_exact_anchor_on_the_print_page():
+    html = '<h2 id="bnref.printing" class="doc doc-heading">bnref.printing</h2><h2 id="other">x</h2>'
+    assert exact_anchors(html) == (
+        '<h2 id="bnref.printing" class="doc doc-heading"><span id="bnref.printing"></span>bnref.printing</h2>'
+        '<h2 id="other">x</h2>'
+    )
