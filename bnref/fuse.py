@@ -21,7 +21,6 @@ import torch
 from torch import nn
 
 from bnref import modules as bnref_modules
-from bnref import norms as bnref_norms
 
 __all__ = ["fuse_linear_bn_eval", "fuse_conv_bn_eval", "recalibrate_bn"]
 
@@ -94,8 +93,7 @@ _BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, bnref_modules._BatchNorm)
 
 
 def _is_batch_norm(m):
-    # bnref 의 InstanceNorm 은 매개변수 부분을 BN 층에서 물려받지만 배치 정규화가 아닙니다.
-    return isinstance(m, _BATCH_NORMS) and not isinstance(m, bnref_norms._InstanceNorm) and m.track_running_stats
+    return isinstance(m, _BATCH_NORMS) and m.track_running_stats
 
 
 @torch.no_grad()

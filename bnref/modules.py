@@ -7,8 +7,8 @@ from bnref import functional as F
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
-class _BatchNorm(nn.Module):
-    """BatchNorm1d/2d/3d 의 공통 부분. 하위 클래스는 :meth:`_check_input_dim` 만 다릅니다."""
+class _NormBase(nn.Module):
+    """매개변수·버퍼·초기화·state_dict: 배치 정규화 층과 InstanceNorm 층이 함께 쓰는 부분 (torch 와 같은 구조)."""
 
     _version = 2  # torch 와 같은 state_dict 판(version): num_batches_tracked 가 있는 판
 
@@ -65,6 +65,9 @@ class _BatchNorm(nn.Module):
         if local_metadata.get("version", 1) < 2 and self.track_running_stats and key not in state_dict:
             state_dict[key] = self.num_batches_tracked
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+
+class _BatchNorm(_NormBase):
+    """BatchNorm1d/2d/3d 의 공통 부분. 하위 클래스는 :meth:`_check_input_dim` 만 다릅니다."""
 
     def forward(self, input):
         self._check_input_dim(input)

@@ -29,7 +29,7 @@ from torch import nn
 
 from bnref import _checks
 from bnref import functional as F
-from bnref.modules import _BatchNorm
+from bnref.modules import _NormBase
 
 __all__ = ["layer_norm", "group_norm", "instance_norm", "LayerNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d"]
@@ -311,10 +311,10 @@ class GroupNorm(nn.Module):
                f"bias={self.bias is not None}"
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """InstanceNorm1d/2d 의 공통 부분.
 
-    매개변수·버퍼·초기화는 배치 정규화 층과 같으므로 (torch 에서도 둘 다 ``_NormBase``) 그대로 물려받고,
+    매개변수·버퍼·초기화는 배치 정규화 층과 같으므로 torch 처럼 ``_NormBase`` 를 물려받고,
     기본값(affine=False, track_running_stats=False)과 forward 만 다릅니다. torch 처럼
     ``num_batches_tracked`` 는 세지 않고, ``momentum=None`` 이면 running 통계를 바꾸지 않습니다.
     """

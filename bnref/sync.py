@@ -24,7 +24,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from bnref import functional as F
-from bnref.modules import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
+from bnref.modules import _BatchNorm
 
 __all__ = ["SyncBatchNorm", "combine_moments"]
 
@@ -271,9 +271,8 @@ class SyncBatchNorm(_BatchNorm):
             ['Linear', 'SyncBatchNorm', 'ReLU']
         """
         converted = module
-        # bnref 의 InstanceNorm 도 _BatchNorm 을 물려받지만 배치 정규화가 아니므로 이름으로 고릅니다
-        # (torch 의 InstanceNorm 은 _BatchNorm 이 아니라서 torch 에서도 바뀌지 않습니다).
-        if isinstance(module, (BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm, nn.modules.batchnorm._BatchNorm)):
+        # torch 처럼 배치 정규화 층(_BatchNorm) 은 모두, InstanceNorm(_NormBase) 은 그대로 둡니다.
+        if isinstance(module, (_BatchNorm, nn.modules.batchnorm._BatchNorm)):
             converted = cls(module.num_features, module.eps, module.momentum, module.affine,
                             module.track_running_stats, process_group, bias=module.bias is not None)
             if module.affine:

@@ -218,3 +218,21 @@ def test_instance_norm_warns_like_torch_when_num_features_is_unused():
         nn.InstanceNorm1d(5)(x)
     assert [str(w.message) for w in mine] == [str(w.message) for w in theirs]
     torch.testing.assert_close(y, TF.instance_norm(x))
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
+                                  "InstanceNorm2d"])
+def test_class_tree_is_torchs(name):
+    """InstanceNorm shares its parameters with BatchNorm but is not a batch norm, in torch and here:
+    code that picks batch-norm layers with isinstance(m, _BatchNorm) picks the same ones."""
+    from bnref import modules
+
+    ours, theirs = getattr(bnref, name)(3), getattr(nn, name)(3)
+    assert isinstance(ours, modules._NormBase) and isinstance(theirs, nn.modules.batchnorm._NormBase)
+    assert isinstance(ours, modules._BatchNorm) == isinstance(theirs, nn.modules.batchnorm._BatchNorm)
+
+
+def test_convert_sync_batchnorm_leaves_instance_norm_alone_like_torch():
+    net = nn.Sequential(bnref.BatchNorm1d(3), bnref.InstanceNorm1d(3), nn.BatchNorm1d(3))
+    converted = bnref.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert [type(m).__name__ for m in converted] == ["SyncBatchNorm", "InstanceNorm1d", "SyncBatchNorm"]
