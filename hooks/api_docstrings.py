@@ -31,8 +31,9 @@ _XREF_ROLE = re.compile(r":(?:py:)?(?:mod|class|func|meth|attr|data|exc|obj):`~?
 _DOUBLE_BACKTICKS = re.compile(r"``([^`]+)``")
 _LITERAL_SECTION = re.compile(r"^([ \t]*(?:Examples?|Returns?|Raises?)):(:)[ \t]*\n(?:[ \t]*\n)*", re.M)
 _SHAPE_SECTION = re.compile(r"^(?P<indent>[ \t]*)Shape:[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+\S.*\n?)+)", re.M)
-# A doctest in the description (not indented under a section: griffe renders "Examples:" itself).
-_DOCTEST = re.compile(r"^>>>.*\n?(?:\S.*\n?)*", re.M)
+# A doctest in the description (not indented under a section: griffe renders "Examples:" itself):
+# from a `>>>` line up to the next blank line, as doctest reads it (output lines may start with spaces).
+_DOCTEST = re.compile(r"^>>>.*\n?(?:.*\S.*\n?)*", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 

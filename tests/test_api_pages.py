@@ -66,6 +66,14 @@ def test_a_doctest_in_the_description_becomes_a_code_block():
     assert _md(text) == "Sets fonts.\n\n```pycon\n>>> f()\n['DejaVu Sans', 'NanumGothic']\n```\n"
 
 
+def test_a_doctest_block_runs_to_the_blank_line_even_past_indented_output():
+    # fmt's 2-D output continues on a line that starts with a space; it once fell out of the block.
+    text = ">>> print(fmt(t))\n[[1.00, 2.00],\n [3.00, nan]]\n>>> g()\n'x'\n\nAfter.\n"
+    assert _md(text) == (
+        "```pycon\n>>> print(fmt(t))\n[[1.00, 2.00],\n [3.00, nan]]\n>>> g()\n'x'\n```\n\nAfter.\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def package():
     extensions = griffe.load_extensions(api_docstrings.ReSTDocstrings())
