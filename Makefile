@@ -37,7 +37,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup
-	$(BIN)/python -m bnref.bench
+	$(BIN)/python -m bnref.course.bench
 
 # Build speed and page weight of the site (a copy of the repo, clean cache); prints its figures.
 bench-build: setup

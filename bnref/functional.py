@@ -41,7 +41,7 @@ def _channel_sum(t, block=64):
     큰 텐서를 통째로 float64 로 바꾸면 복사본 때문에 torch 의 한 걸음 전체보다 오래 걸립니다. 그래서
     값 ``block`` 개 남짓한 조각(표본 k 개의 채널 평면) 안에서만 t 의 dtype 으로 더하고, 조각들의 합은
     float64 로 더합니다. 반올림 오차는 조각 하나의 작은 합에서만 생기므로, 합 전체의 오차는 통째로
-    float32 로 더할 때보다 10 배쯤 작습니다 (``python -m bnref.bench`` 가 torch 와 나란히 잽니다).
+    float32 로 더할 때보다 10 배쯤 작습니다 (``python -m bnref.course.bench`` 가 torch 와 나란히 잽니다).
     """
     n, c, length = t.size(0), t.size(1), math.prod(t.shape[2:])
     t = t.reshape(n, c, length)                    # (N, C, L)

@@ -186,7 +186,7 @@ class SyncBatchNorm(_BatchNorm):
         >>> bn.running_mean                 # 0.1 · (4.5, 6.5)
         tensor([0.4500, 0.6500])
 
-    여러 프로세스에서 쓰는 예는 :func:`bnref.launch.spawn` 과 강의 10 을 보세요.
+    여러 프로세스에서 쓰는 예는 :func:`bnref.course.launch.spawn` 과 강의 13을 보세요.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,

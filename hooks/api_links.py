@@ -2,7 +2,7 @@
 
 On each lesson page (lessons/NN_*.md, made by hooks/course.py):
 - inline code in the prose that names a bnref object (`bnref.functional.batch_norm`,
-  `bnref.BatchNorm1d`, `bnref.viz.use_korean_font()`, `bnref.launch.spawn(fn, 4)`) becomes a link
+  `bnref.BatchNorm1d`, `bnref.course.viz.use_korean_font()`, `bnref.course.launch.spawn(fn, 4)`) becomes a link
   to that object's entry;
 - a closing box lists every bnref object the lesson's code uses (found by reading its code cells
   with `ast`: `import bnref`, `from bnref.x import y`, `import bnref.x as z`, then attribute chains),
@@ -11,8 +11,8 @@ On each lesson page (lessons/NN_*.md, made by hooks/course.py):
 Links are autorefs cross-references (`[text][bnref.modules.BatchNorm1d]`), resolved by
 mkdocs-autorefs to the entry mkdocstrings renders; a name that is not on the API page (a private
 helper, a module the page leaves out) gets no link rather than a broken one. Names are resolved
-with griffe, statically, from this checkout's bnref: `bnref.BatchNorm1d` is an alias of
-`bnref.modules.BatchNorm1d`, the entry's anchor.
+with griffe, statically, from this checkout's bnref: `bnref.BatchNorm1d` is one of the names
+`bnref/__init__.py` loads lazily (its `_LAZY` table), `bnref.modules.BatchNorm1d`, the entry's anchor.
 """
 
 from __future__ import annotations
@@ -43,12 +43,18 @@ class ApiIndex:
         self.package = griffe.load("bnref", search_paths=[str(root)], extensions=extensions)
         api_page = (root / "docs" / "api.md").read_text(encoding="utf-8")
         self.modules = set(_API_DIRECTIVE.findall(api_page))
+        # bnref's top-level names are imported on first use (PEP 562): name -> module, read statically.
+        lazy = self.package.members.get("_LAZY")
+        self.lazy: dict[str, str] = ast.literal_eval(str(lazy.value)) if lazy is not None else {}
 
     def resolve(self, dotted: str) -> str | None:
         """The anchor of the documented object `dotted` names, or None."""
         head, _, rest = dotted.partition(".")
         if head != "bnref" or not rest:
             return None
+        first, dot, tail = rest.partition(".")
+        if first in self.lazy:
+            rest = f"{self.lazy[first].partition('.')[2]}.{first}{dot}{tail}"
         try:
             obj = self.package[rest]
             obj = obj.final_target if obj.is_alias else obj

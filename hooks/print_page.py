@@ -50,12 +50,12 @@ _DOC_HEADING = re.compile(r'(<h[1-6] id="([^"]+)" class="doc doc-heading"[^>]*>)
 
 def exact_anchors(html: str) -> str:
     """Each API entry's heading, for print-site's copy only, also holds an anchor under the entry's own
-    name (`<span id="bnref.printing">` in `<h2 id="bnref.printing">`).
+    name (`<span id="bnref.course.printing">` in `<h2 id="bnref.course.printing">`).
 
-    print-site prefixes the headings' ids with the page's key (`api-bnref.printing`) and then looks up
+    print-site prefixes the headings' ids with the page's key (`api-bnref.course.printing`) and then looks up
     each cross-reference's anchor among the ids of the print page. When the exact id is missing it
-    takes the first id that *contains* it, in set order: `bnref.printing` went to
-    `api-bnref.printing.fmt` or `.compare`, differently from build to build. Spans keep their ids,
+    takes the first id that *contains* it, in set order: `bnref.course.printing` went to
+    `api-bnref.course.printing.fmt` or `.compare`, differently from build to build. Spans keep their ids,
     so the lookup finds the exact one.
     """
     return _DOC_HEADING.sub(lambda m: f'{m[1]}<span id="{m[2]}"></span>', html)

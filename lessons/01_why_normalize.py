@@ -53,7 +53,7 @@
 import torch
 
 import bnref
-from bnref.printing import fmt
+from bnref.course.printing import fmt
 
 torch.manual_seed(0)
 x = torch.randn(256, 8) * 4  # 샘플 256개, 특성 8개인 미니배치
@@ -122,7 +122,7 @@ describe("BN(업데이트 후)", bnref.functional.batch_norm(after, None, None, 
 # 주된 이유는 최적화 문제 자체를 다루기 쉽게 바꾸는 데 있다는 것이 오늘날의 이해입니다.
 # 원 논문의 설명은 이 층이 **무엇을 하는지** 이해하는 출발점으로, 2018년의 측정은 **왜
 # 효과가 있는지**에 대한 더 정확한 답으로 읽으면 됩니다. 두 실험은 뒤의 강의
-# [BN은 왜 효과가 있을까](08_why_it_works.py)에서 작은 신경망으로 직접 해 봅니다.
+# [BN은 왜 효과가 있을까](10_why_it_works.py)에서 작은 신경망으로 직접 해 봅니다.
 
 # %% [markdown]
 # ## 생각: 미니배치의 통계로 특성마다 맞춘다

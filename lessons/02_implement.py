@@ -28,7 +28,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import COMPARE_HEADERS, compare, fmt, markdown_table
+from bnref.course.printing import COMPARE_HEADERS, compare, fmt, markdown_table
 
 # %% [markdown]
 # ## 실험 데이터: 샘플 4개, 특성 3개
@@ -167,7 +167,7 @@ print("출력 분산을 불편 분산으로 재면:", fmt(y.var(dim=0)))
 #
 # 두 결과를 비교할 때는 "정확히 같은가"(`torch.equal`)보다 "허용 오차 안에서 같은가"
 # (`torch.allclose`)를 봅니다. 같은 수식이라도 계산 순서가 조금 다르면 float32의 마지막 자리 반올림이
-# 달라질 수 있기 때문입니다. `bnref.printing.compare`는 두 가지와 가장 큰 차이를 표의 한 줄로
+# 달라질 수 있기 때문입니다. `bnref.course.printing.compare`는 두 가지와 가장 큰 차이를 표의 한 줄로
 # 만들어 줍니다.
 
 # %%

@@ -33,8 +33,8 @@
 import torch
 
 import bnref
-from bnref.printing import fmt
-from bnref.viz import use_korean_font
+from bnref.course.printing import fmt
+from bnref.course.viz import use_korean_font
 
 # %% [markdown]
 # ## 학습 모드: 배치 통계로 정규화하고 이동 통계를 갱신한다

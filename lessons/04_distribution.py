@@ -34,7 +34,7 @@
 # 3.12에서 사라진 `distutils` 모듈을 쓰기 때문에 Colab 같은 최신 환경에서는 역시 에러가 나고, 눈금의
 # 마이너스 기호를 하이픈으로 바꿔 버립니다.
 #
-# 그래서 이 강좌에서는 `bnref.viz.use_korean_font()`를 씁니다. 패키지를 실행하지 않고 그 안에 든
+# 그래서 이 강좌에서는 `bnref.course.viz.use_korean_font()`를 씁니다. 패키지를 실행하지 않고 그 안에 든
 # 나눔고딕 글꼴 파일만 matplotlib에 등록하며, 숫자와 마이너스 기호는 기본 글꼴로, 한글은 나눔고딕으로
 # 그리게 설정합니다.
 
@@ -44,8 +44,8 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import fmt, markdown_table
-from bnref.viz import use_korean_font
+from bnref.course.printing import fmt, markdown_table
+from bnref.course.viz import use_korean_font
 
 use_korean_font()
 

@@ -30,7 +30,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import CLOSE_HEADERS, compare, fmt, markdown_table
+from bnref.course.printing import CLOSE_HEADERS, compare, fmt, markdown_table
 
 # %% [markdown]
 # ## 실험 데이터: 합성곱 층의 출력

@@ -32,7 +32,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import CLOSE_HEADERS, COMPARE_HEADERS, compare, fmt, markdown_table
+from bnref.course.printing import CLOSE_HEADERS, COMPARE_HEADERS, compare, fmt, markdown_table
 
 # %% [markdown]
 # ## 실험 데이터
@@ -270,7 +270,7 @@ print("모든 입력을 3배로 했을 때 출력의 가장 큰 변화:", fmt((y
 # %% [markdown]
 # 그래서 배치 정규화 앞의 층은 기울기를 통해서는 한 특성의 평균이나 크기를 바꾸라는 신호를 받지
 # 못합니다. 그런 변화는 배치 정규화가 어차피 지워 버리기 때문입니다. 평균과 크기는 γ와 β가 맡습니다.
-# 이 성질에서 나오는 실용적인 결론 하나는 [자주 하는 실수](12_common_mistakes.py)에서 다룹니다.
+# 이 성질에서 나오는 실용적인 결론 하나는 [자주 하는 실수](16_common_mistakes.py)에서 다룹니다.
 # 배치 정규화 바로 앞 층의 편향(bias)은 기울기가 언제나 0이라 쓸모가 없습니다.
 
 # %% [markdown]

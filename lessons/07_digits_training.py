@@ -34,9 +34,9 @@ import sklearn.datasets
 import torch
 from IPython.display import Markdown, display
 
-from bnref.experiments import cnn, load_digits, mlp, train
-from bnref.printing import fmt, markdown_table
-from bnref.viz import use_korean_font
+from bnref.course.experiments import cnn, load_digits, mlp, train
+from bnref.course.printing import fmt, markdown_table
+from bnref.course.viz import use_korean_font
 
 use_korean_font()
 # 모델이 작아서 스레드를 여럿 쓰면 나눠 주고 기다리는 비용이 계산보다 큽니다. 스레드 하나로 돌립니다.
@@ -47,7 +47,7 @@ torch.set_num_threads(1)
 #
 # scikit-learn에 들어 있는 손글씨 숫자 데이터(`load_digits`)를 씁니다. 0부터 9까지의 숫자를
 # 8×8 픽셀로 줄인 흑백 이미지 1,797장이고, 패키지 안에 들어 있어서 내려받을 필요가 없습니다.
-# `bnref.experiments.load_digits`는 이것을 학습 데이터(training set)와 테스트 데이터(test set)로
+# `bnref.course.experiments.load_digits`는 이것을 학습 데이터(training set)와 테스트 데이터(test set)로
 # 나누고, 픽셀마다 평균 0, 분산 1이 되도록 정규화합니다. 이 평균과 분산은 학습 데이터에서만
 # 구합니다. 테스트 데이터의 통계를 쓰면 테스트 데이터를 미리 엿보는 셈이 되기 때문입니다.
 
@@ -204,7 +204,7 @@ for name, accuracies in lr_results.items():
 # 하나를 찍는 셈이라 정확도가 약 0.1이 됩니다. 학습률이 너무 크면 한 번의 큰 걸음으로 ReLU의 입력이
 # 모든 샘플에서 음수가 되어(죽은 뉴런) 기울기가 흐르지 않게 되는 일이 흔한 원인입니다.
 #
-# 왜 배치 정규화가 큰 학습률을 견디게 하는지는 다음 강의 [BN은 왜 효과가 있을까](08_why_it_works.py)에서
+# 왜 배치 정규화가 큰 학습률을 견디게 하는지는 다음 강의 [BN은 왜 효과가 있을까](10_why_it_works.py)에서
 # 다룹니다.
 
 # %% [markdown]

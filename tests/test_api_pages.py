@@ -22,7 +22,7 @@ import griffe  # noqa: E402
 from print_page import exact_anchors, print_page_links  # noqa: E402
 
 # Modules left off the API page on purpose: a measurement script, not an API.
-NOT_ON_API_PAGE = {"bnref.bench"}
+NOT_ON_API_PAGE = {"bnref.course.bench"}
 
 
 # ── Docstrings as Markdown ────────────────────────────────────────────────────────────────────────
@@ -96,7 +96,14 @@ def test_a_docstring_with_a_control_character_fails_loudly(tmp_path):
 
 
 def test_every_public_bnref_module_is_on_the_api_page(package):
-    modules = {m.path for m in package.modules.values() if not m.name.startswith("_")}
+    def public(module):
+        for sub in module.modules.values():
+            if not sub.is_alias and not sub.name.startswith("_"):
+                yield sub
+                yield from public(sub)
+
+    # A subpackage (bnref.course) is a heading of its own: its modules are on the page one by one.
+    modules = {m.path for m in public(package) if not m.is_subpackage}
     on_page = set(re.findall(r"^::: (\S+)", (ROOT / "docs" / "api.md").read_text(encoding="utf-8"), re.M))
     assert on_page == modules - NOT_ON_API_PAGE
 
@@ -114,7 +121,7 @@ def api():
     [
         ("import bnref\nbn = bnref.BatchNorm1d(3)", ["bnref", "bnref.BatchNorm1d"]),
         ("import bnref\ny = bnref.functional.batch_norm(x, None, None).sum()", ["bnref", "bnref.functional.batch_norm"]),
-        ("from bnref.printing import fmt as f\nprint(f(x))", ["bnref.printing.fmt"]),
+        ("from bnref.course.printing import fmt as f\nprint(f(x))", ["bnref.course.printing.fmt"]),
         ("import bnref.functional as F\nF.batch_norm(x)", ["bnref.functional", "bnref.functional.batch_norm"]),
         ("import torch\ntorch.nn.BatchNorm1d(3)", []),
     ],
@@ -134,20 +141,20 @@ def test_names_resolve_to_the_entries_the_api_page_shows(api):
     assert api.resolve("bnref.BatchNorm1d") == "bnref.modules.BatchNorm1d"
     assert api.resolve("bnref.functional.batch_norm") == "bnref.functional.batch_norm"
     assert api.resolve("bnref.functional._reduce_dims") is None  # private: no entry
-    assert api.resolve("bnref.bench") is None  # not on the page
+    assert api.resolve("bnref.course.bench") is None  # not on the page
     assert api.resolve("bnref.no_such_thing") is None
 
 
 def test_a_lesson_page_links_its_inline_code_and_lists_the_api_its_code_uses(api):
     page = (
-        "# 제목\n\n`bnref.BatchNorm1d`를 씁니다. `bnref.nothing`은 없습니다. `bnref.launch.spawn(fn, 4)`\n\n"
+        "# 제목\n\n`bnref.BatchNorm1d`를 씁니다. `bnref.nothing`은 없습니다. `bnref.course.launch.spawn(fn, 4)`\n\n"
         "```python\nimport bnref\nbn = bnref.BatchNorm1d(3)\ny = bnref.functional.batch_norm(x, None, None)\n```\n\n"
         "```python\n# `bnref.BatchNorm1d` in a comment stays as it is\n```\n"
     )
     out = api_links.link_inline_code(page, api)
     assert "[`bnref.BatchNorm1d`][bnref.modules.BatchNorm1d]를 씁니다" in out
     assert "`bnref.nothing`은" in out and "[`bnref.nothing`]" not in out
-    assert "[`bnref.launch.spawn(fn, 4)`][bnref.launch.spawn]" in out
+    assert "[`bnref.course.launch.spawn(fn, 4)`][bnref.course.launch.spawn]" in out
     assert "# `bnref.BatchNorm1d` in a comment" in out
     assert api_links.used_api(page, api) == ["bnref.modules.BatchNorm1d", "bnref.functional.batch_norm"]
     box = api_links.api_box(api_links.used_api(page, api), api)
@@ -172,8 +179,8 @@ def test_print_page_links_to_nothing_become_text():
 
 
 def test_api_entries_keep_an_exact_anchor_on_the_print_page():
-    html = '<h2 id="bnref.printing" class="doc doc-heading">bnref.printing</h2><h2 id="other">x</h2>'
+    html = '<h2 id="bnref.course.printing" class="doc doc-heading">bnref.course.printing</h2><h2 id="other">x</h2>'
     assert exact_anchors(html) == (
-        '<h2 id="bnref.printing" class="doc doc-heading"><span id="bnref.printing"></span>bnref.printing</h2>'
+        '<h2 id="bnref.course.printing" class="doc doc-heading"><span id="bnref.course.printing"></span>bnref.course.printing</h2>'
         '<h2 id="other">x</h2>'
     )

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import bnref
-from bnref import bench
+from bnref.course import bench
 
 OFFSETS = [0.0, 1e4, 1e5]
 

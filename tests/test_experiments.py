@@ -1,4 +1,4 @@
-"""bnref.experiments: 데이터 분할·정규화, 모델 구성, 잡음 섞인 BN, 결정적인 학습 루프 (강의 7·8이 씀)."""
+"""bnref.course.experiments: 데이터 분할·정규화, 모델 구성, 잡음 섞인 BN, 결정적인 학습 루프 (강의 7·10이 씀)."""
 
 import copy
 import math
@@ -8,12 +8,12 @@ import torch
 from torch import nn
 
 import bnref
-from bnref.experiments import NoisyBatchNorm, cnn, evaluate, load_digits, mlp, train
+from bnref.course.experiments import NoisyBatchNorm, cnn, evaluate, load_digits, mlp, train
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    # 작은 모델은 스레드 하나가 가장 빠릅니다 (강의 7·8과 같은 설정). 끝나면 되돌립니다.
+    # 작은 모델은 스레드 하나가 가장 빠릅니다 (강의 7·10과 같은 설정). 끝나면 되돌립니다.
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,4 +1,4 @@
-"""bnref.launch.spawn: 결과는 rank 순서로, 실패는 원래의 traceback 으로, 시간은 유한하게, 남는 프로세스 없이."""
+"""bnref.course.launch.spawn: 결과는 rank 순서로, 실패는 원래의 traceback 으로, 시간은 유한하게, 남는 프로세스 없이."""
 
 import os
 import time
@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from bnref import launch
-from bnref.launch import spawn
+from bnref.course import launch
+from bnref.course.launch import spawn
 
 
 # spawn 에 넘기는 함수는 모듈의 최상위에 있어야 자식 프로세스가 이름으로 찾습니다.
@@ -80,7 +80,7 @@ class _ExitsBetweenReads:
 
 def test_a_rank_that_ends_while_being_looked_at_is_not_waited_for_until_the_timeout(tmp_path):
     # The last rank finishing between two reads of the exit codes once left nothing to wait on,
-    # and wait([]) slept the whole timeout: lesson 10 took 180 s instead of 17 s, now and then.
+    # and wait([]) slept the whole timeout: lesson 10 (now 13) took 180 s instead of 17 s, now and then.
     proc = _ExitsBetweenReads()
     started = time.monotonic()
     try:

@@ -1,7 +1,7 @@
-"""강의 10 (여러 프로세스에서 BN) 의 출력 고정: tests/test_lessons.py 의 실행기와 비교 규칙을 그대로 씁니다.
+"""강의 13 (여러 프로세스에서 BN)의 출력 고정: tests/test_lessons.py 의 실행기와 비교 규칙을 그대로 씁니다.
 
 이 강의는 프로세스를 띄우고(느림) 시간을 출력하므로(실행마다 다름) 그 파일의 목록에 들지 않고
-여기서 따로, @slow 로 검사합니다. 기대 출력 tests/lessons/10_sync_batchnorm.txt 에서 시간과
+여기서 따로, @slow 로 검사합니다. 기대 출력 tests/lessons/13_sync_batchnorm.txt 에서 시간과
 운영체제에 따라 다른 줄은 ``...`` 로 적혀 있고, 나머지 숫자는 모두 고정됩니다.
 
 출력을 눈으로 확인한 뒤 기대 파일을 다시 쓰려면 (시간 줄은 다시 ``...`` 로 바꿉니다):
@@ -17,7 +17,7 @@ import pytest
 import test_lessons
 from test_lessons import EXPECTED_DIR, check, run_lesson
 
-NAME = "10_sync_batchnorm"
+NAME = "13_sync_batchnorm"
 EXPECTED = EXPECTED_DIR / f"{NAME}.txt"
 # 실행마다 달라서 고정하지 않는 줄의 시작 (기대 파일에서는 '...' 한 줄)
 UNPINNED = ("BatchNorm2d: ", "내보낸 바이트 ", "이 운영체제에서는 ")

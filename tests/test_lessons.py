@@ -45,13 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSON_DIR = ROOT / "lessons"
 EXPECTED_DIR = Path(__file__).resolve().parent / "lessons"
 LESSON_NAMES = ["01_why_normalize", "02_implement", "03_train_eval", "04_distribution",
-                "05_batchnorm2d", "06_backward", "07_digits_training", "08_why_it_works",
-                "09_small_batches", "11_inference",
-                "12_common_mistakes", "13_conventions"]
+                "05_batchnorm2d", "06_backward", "07_digits_training", "08_placement",
+                "09_regularization", "10_why_it_works", "11_competing_explanations",
+                "12_small_batches", "14_ddp_torchrun", "15_inference",
+                "16_common_mistakes", "17_conventions"]
 LESSONS = [LESSON_DIR / f"{name}.py" for name in LESSON_NAMES]
 # Lessons that start processes and print timings: pinned by their own (slow) test with this file's
 # run_lesson/check, expected output in the same folder (tests/test_lesson_sync.py).
-PINNED_ELSEWHERE = ["10_sync_batchnorm"]
+PINNED_ELSEWHERE = ["13_sync_batchnorm"]
 
 OPTIONFLAGS = _get_number_flag() | doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
@@ -150,7 +151,7 @@ def test_printed_output_matches(name):
 # Lessons 7 and 8 train small models and call torch.set_num_threads(1) themselves (threads cost more
 # than they save there, and the build runs two lessons at once on 2 cores): their "2 threads" run
 # repeats the 1-thread run, so it is left to the slow suite.
-SETS_ONE_THREAD = ["07_digits_training", "08_why_it_works"]
+SETS_ONE_THREAD = ["07_digits_training", "10_why_it_works"]
 
 
 @pytest.mark.parametrize(
@@ -170,7 +171,7 @@ def test_output_is_the_same_with_two_threads(name):
 def test_output_has_no_unstable_reprs(name):
     got = run_lesson(name, threads=1)
     assert "grad_fn" not in got
-    assert "tensor(" not in got  # 텐서는 bnref.printing.fmt로 반올림해서 보여 줍니다.
+    assert "tensor(" not in got  # 텐서는 bnref.course.printing.fmt로 반올림해서 보여 줍니다.
     # 3.7253e-08 같은 값은 반올림 잡음입니다 (eps = 1e-05 같은 설정값은 괜찮습니다).
     assert not re.search(r"\d\.\d+[eE][-+]\d", got), "print rounded values, not rounding noise"
     assert not re.search(r"-0\.0+\b(?!\d)", got), "-0.0 should print as 0.0"
@@ -188,7 +189,7 @@ def test_lesson_structure(name):
     assert re.search(r"^## \S", markdown, flags=re.M), "sections use '##'"
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "pip install" not in code, "the site build injects the setup cell"
-    assert "koreanize_matplotlib" not in code, "use bnref.viz.use_korean_font()"
+    assert "koreanize_matplotlib" not in code, "use bnref.course.viz.use_korean_font()"
 
 
 def test_every_lesson_has_expected_output():

@@ -204,7 +204,7 @@ def test_print_page_cross_references_land_where_the_pages_do(site):
     """Each API link on the print page goes to the entry the same link on its own page goes to.
 
     print-site once sent a link to a module to one of the module's functions, chosen by set order
-    (`#bnref.printing` -> `#api-bnref.printing.fmt`); hooks/print_page.py's exact_anchors prevents it."""
+    (`#bnref.course.printing` -> `#api-bnref.course.printing.fmt`); hooks/print_page.py's exact_anchors prevents it."""
     def anchors(html: str) -> list[str]:
         return sorted(unquote(href.split("#")[-1]) for href in _AUTOREF_HREF.findall(html))
 

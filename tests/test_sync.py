@@ -14,9 +14,9 @@ import torch
 import torch.distributed as dist
 
 import bnref
-from bnref.launch import spawn
+from bnref.course.launch import spawn
 from bnref.sync import SyncBatchNorm, combine_moments
-from bnref.sync_workers import PLAIN, count_collectives, shard, sync_train_all, train_steps
+from bnref.course.sync_workers import PLAIN, count_collectives, shard, sync_train_all, train_steps
 
 F64 = torch.float64
 SHAPES = [(6, 3), (4, 3, 5), (3, 3, 2, 2), (2, 3, 2, 2, 2)]
@@ -203,7 +203,7 @@ def group_of_one(tmp_path_factory):
     store = tmp_path_factory.mktemp("rendezvous") / "store"
     with pytest.MonkeyPatch.context() as mp:
         if sys.platform.startswith("linux"):
-            mp.setenv("GLOO_SOCKET_IFNAME", "lo")  # 바깥 네트워크와 상관없이 (bnref.launch 와 같게)
+            mp.setenv("GLOO_SOCKET_IFNAME", "lo")  # 바깥 네트워크와 상관없이 (bnref.course.launch 와 같게)
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=0, world_size=1,
                                 timeout=datetime.timedelta(seconds=30))
     yield dist.group.WORLD

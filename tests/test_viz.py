@@ -1,4 +1,4 @@
-"""bnref.viz: 한글과 마이너스 기호가 경고 없이 그려지는지 (pytest 설정상 경고는 곧 실패)."""
+"""bnref.course.viz: 한글과 마이너스 기호가 경고 없이 그려지는지 (pytest 설정상 경고는 곧 실패)."""
 
 import sys
 import warnings
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from bnref import viz  # noqa: E402
+from bnref.course import viz  # noqa: E402
 
 # 한글, 진짜 마이너스(U+2212, unicode_minus가 눈금에 쓰는 기호), 그리스 문자까지.
 LABEL = "배치 정규화 후: 평균 −0.5, γ=12, β=40"

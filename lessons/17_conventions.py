@@ -34,7 +34,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import fmt, markdown_table
+from bnref.course.printing import fmt, markdown_table
 
 # %% [markdown]
 # ## 세 교재의 구현
@@ -398,7 +398,7 @@ print("처음 값의 비중, 새 값의 비중이 0.001일 때 0.999^k:", fmt([0
 # <summary>풀이</summary>
 #
 # `torch.is_grad_enabled()`가 참이므로 학습 모드로 계산합니다. 출력은 평가 데이터 미니배치의 통계로
-# 정규화되고, 이동 평균과 이동 분산도 평가 데이터로 갱신됩니다. [자주 하는 실수](12_common_mistakes.py)의
+# 정규화되고, 이동 평균과 이동 분산도 평가 데이터로 갱신됩니다. [자주 하는 실수](16_common_mistakes.py)의
 # `model.eval()`을 잊은 경우와 같은 일이 `no_grad`를 잊었을 때 일어나는 셈입니다.
 #
 # </details>

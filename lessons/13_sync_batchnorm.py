@@ -42,7 +42,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bnref
-from bnref.printing import fmt, markdown_table
+from bnref.course.printing import fmt, markdown_table
 
 # %% [markdown]
 # ## 샘플이 적으면 프로세스마다의 통계가 흔들린다
@@ -172,21 +172,21 @@ print("실제 분산:                     ", fmt(x.var(0, correction=0)))
 # 백엔드(backend)인 gloo 로 이 기계에서 바로 돌아갑니다. 여러 대의 컴퓨터에서 학습할 때 쓰는 바로 그
 # 통신 계층입니다.
 #
-# `bnref.launch.spawn(함수, 프로세스 수, 인자)` 는 프로세스를 띄우고, 모두를 한 프로세스 그룹(process
+# `bnref.course.launch.spawn(함수, 프로세스 수, 인자)` 는 프로세스를 띄우고, 모두를 한 프로세스 그룹(process
 # group)으로 묶은 다음, 각 프로세스에서 `함수(rank, *인자)` 를 불러 결과를 rank 순서로 돌려줍니다.
-# 여기서 부르는 `bnref.sync_workers.sync_train` 은 이어 붙인 미니배치에서 자기 rank 의 몫을 잘라
+# 여기서 부르는 `bnref.course.sync_workers.sync_train` 은 이어 붙인 미니배치에서 자기 rank 의 몫을 잘라
 # `SyncBatchNorm` 으로 학습 스텝을 한 번 돌리고, 출력과 기울기와 이동 통계를 돌려줍니다.
 #
 # 샘플 8개를 프로세스 4개에 두 개씩 나눕니다. 비교할 기준은 같은 8개를 한 프로세스에서 `BatchNorm1d`
 # 하나로 처리한 결과입니다. 아무것도 맞추지 않고 프로세스마다 따로 `BatchNorm1d` 를 쓴 경우도 함께 봅니다.
 #
 # 프로세스를 띄우는 데는 계산보다 훨씬 긴 시간이 듭니다. 프로세스마다 torch 를 새로 불러오기 때문입니다.
-# 그래서 다음 절에서 볼 비용 측정(`bnref.sync_workers.step_cost`)도 같은 프로세스들에서 이어서 돌립니다.
-# `bnref.launch.run_in_order` 가 작업 목록을 차례로 돌려 줍니다.
+# 그래서 다음 절에서 볼 비용 측정(`bnref.course.sync_workers.step_cost`)도 같은 프로세스들에서 이어서 돌립니다.
+# `bnref.course.launch.run_in_order` 가 작업 목록을 차례로 돌려 줍니다.
 
 # %%
-from bnref.launch import run_in_order, spawn
-from bnref.sync_workers import shard, step_cost, sync_train, train_steps
+from bnref.course.launch import run_in_order, spawn
+from bnref.course.sync_workers import shard, step_cost, sync_train, train_steps
 
 SIZES = (2, 2, 2, 2)  # 프로세스마다 샘플 수
 gen = torch.Generator().manual_seed(2)
@@ -250,7 +250,7 @@ print("네 프로세스의 이동 통계가 모두 같은가:", same)
 # - 순전파(forward): $[n_i, \mu_i, M_{2,i}]$, 곧 float64 $2C + 1$개 $= 8(2C+1)$ 바이트를 `all_gather`
 # - 역전파: $\sum dy$, $\sum dy\,\hat{x}$, 곧 float64 $2C$개 $= 16C$ 바이트를 `all_reduce`
 #
-# 앞 절의 프로세스들이 이어서 잰 값을 봅니다. `bnref.sync_workers.step_cost` 는 모양이 `SHAPE` 인
+# 앞 절의 프로세스들이 이어서 잰 값을 봅니다. `bnref.course.sync_workers.step_cost` 는 모양이 `SHAPE` 인
 # 입력으로 plain `BatchNorm2d` 와 `SyncBatchNorm` 의 학습 스텝을 20번씩 번갈아 돌려 시간을 재고, 한 스텝
 # 동안 부른 통신 함수와 그 크기를 기록했습니다.
 

@@ -40,9 +40,9 @@ import torch
 from IPython.display import Markdown, display
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from bnref.experiments import NoisyBatchNorm, load_digits, mlp, train
-from bnref.printing import fmt, markdown_table
-from bnref.viz import use_korean_font
+from bnref.course.experiments import NoisyBatchNorm, load_digits, mlp, train
+from bnref.course.printing import fmt, markdown_table
+from bnref.course.viz import use_korean_font
 
 use_korean_font()
 # 모델이 작아서 스레드를 여럿 쓰면 나눠 주고 기다리는 비용이 계산보다 큽니다. 스레드 하나로 돌립니다.
@@ -53,7 +53,7 @@ data = load_digits()
 # %% [markdown]
 # ## 잡음 섞인 배치 정규화
 #
-# `bnref.experiments.NoisyBatchNorm`은 배치 정규화의 출력에 채널마다 무작위 스케일 $s_c$를 곱하고
+# `bnref.course.experiments.NoisyBatchNorm`은 배치 정규화의 출력에 채널마다 무작위 스케일 $s_c$를 곱하고
 # 시프트 $t_c$를 더합니다.
 #
 # $$y_c = s_c \cdot \operatorname{BN}(x)_c + t_c, \qquad \log s_c \sim U(-\log 2, \log 2), \quad
@@ -319,7 +319,7 @@ for lr, smaller in zip(PROBE_LRS, verdicts):
 # <details markdown="1">
 # <summary>풀이</summary>
 #
-# `bnref.experiments.mlp("noisy_bn", depth=3)`으로 모델을 만든 뒤, 그 안의 `NoisyBatchNorm` 층마다
+# `bnref.course.experiments.mlp("noisy_bn", depth=3)`으로 모델을 만든 뒤, 그 안의 `NoisyBatchNorm` 층마다
 # `layer.scale = 4.0`, `layer.shift = 3.0`으로 바꾸고 같은 조건으로 학습합니다. 잡음이 커질수록 분포는 더
 # 크게 흔들립니다. 정확도가 어디까지 버티는지는 실행해 보아야 알 수 있고, 그 답이 곧 이 실험의 요점인
 # "분포의 안정이 얼마나 필요한가"에 대한 답입니다.

@@ -33,7 +33,7 @@ from IPython.display import Markdown, display
 from torch.utils.data import DataLoader, TensorDataset
 
 import bnref
-from bnref.printing import fmt, markdown_table
+from bnref.course.printing import fmt, markdown_table
 
 BatchNorm1d = bnref.BatchNorm1d
 

@@ -39,9 +39,9 @@ from torch import nn
 from torch.nn.utils import fusion
 
 import bnref
-from bnref import experiments
+from bnref.course import experiments
 from bnref.fuse import fuse_conv_bn_eval, fuse_linear_bn_eval, recalibrate_bn
-from bnref.printing import fmt, markdown_table
+from bnref.course.printing import fmt, markdown_table
 
 # %% [markdown]
 # ## 학습한 모델

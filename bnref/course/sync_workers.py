@@ -1,6 +1,6 @@
-"""SyncBatchNorm 을 여러 프로세스에서 돌려 보는 작업 함수들 (tests/test_sync.py 와 강의 10 이 함께 씀).
+"""SyncBatchNorm 을 여러 프로세스에서 돌려 보는 작업 함수들 (tests/test_sync.py 와 강의 13이 함께 씀).
 
-:func:`bnref.launch.spawn` 에 넘기는 함수는 모듈의 최상위 함수여야 합니다 (spawn 은 함수를 이름으로
+:func:`bnref.course.launch.spawn` 에 넘기는 함수는 모듈의 최상위 함수여야 합니다 (spawn 은 함수를 이름으로
 pickle 하므로 Jupyter 셀에서 정의한 함수는 자식 프로세스가 찾지 못합니다). 그래서 여기 둡니다.
 각 작업 함수의 첫 인자는 rank 이고, 호출될 때는 프로세스 그룹이 이미 초기화되어 있습니다.
 """
