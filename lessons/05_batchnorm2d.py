@@ -85,7 +85,7 @@ print("x̂ 채널별 분산:", fmt(x_hat.var(dim=(0, 2, 3), unbiased=False)))
 #
 # `BatchNorm1d`를 떠올리면, $(N, C, H, W)$를 $(N, C \cdot H \cdot W)$로 펼쳐서 값 하나하나를 별개의
 # 특성으로 보고 정규화하는 방법도 생각할 수 있습니다. 그러면 (채널, 위치)마다 통계가 따로 생깁니다.
-# `BatchNorm2d`가 그렇게 하지 않는 까닭은 합성곱의 **가중치 공유(weight sharing)** 에 있습니다.
+# `BatchNorm2d`가 그렇게 하지 않는 까닭은 합성곱의 **가중치 공유**(weight sharing)에 있습니다.
 #
 # 합성곱 층은 채널마다 필터 하나를 이미지의 모든 위치에 똑같이 밀어 가며 적용합니다. 그래서 한 채널의
 # 값은 어느 위치에 있든 "같은 특성이 여기에 얼마나 있는가"라는 같은 의미를 가집니다. 같은 특성이라면
@@ -95,7 +95,7 @@ print("x̂ 채널별 분산:", fmt(x_hat.var(dim=(0, 2, 3), unbiased=False)))
 #
 # 통계의 질도 다릅니다. 위치마다 통계를 내면 통계 하나에 샘플 수 $N$개의 값만 들어갑니다. 채널마다
 # 내면 $N \cdot H \cdot W$개가 들어갑니다. 위의 데이터에서 두 방법을 비교해 봅니다. 입력 이미지는 모든
-# 위치에서 같은 분포로 뽑았으므로, 위치마다 낸 평균이 서로 다른 것은 순전히 표본이 작아서 생긴
+# 위치에서 같은 분포로 뽑았으므로, 위치마다 낸 평균이 서로 다른 것은 순전히 값이 적어서 생긴
 # 잡음입니다.
 
 # %%
@@ -146,7 +146,7 @@ print("입력과 출력:", tuple(h.shape), "->", tuple(bn(h).shape))
 gamma = torch.tensor([2.0, 0.5, 1.0, 3.0])
 beta = torch.tensor([10.0, -3.0, 0.0, 1.0])
 torch.manual_seed(1)
-upstream = torch.randn(h.shape)  # 손실 = Σ(y · upstream) 의 기울기 dy
+upstream = torch.randn(h.shape)  # 손실 = Σ(y · upstream)의 기울기 dy
 
 
 def run(bn_class, x):

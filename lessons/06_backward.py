@@ -62,7 +62,7 @@ eps = 1e-5
 # | 1 | $\mu = \frac{1}{n}\sum_j x_j$ | `mu` |
 # | 2 | $d_i = x_i - \mu$ | `xmu` |
 # | 3 | $s_i = d_i^2$ | `sq` |
-# | 4 | $\sigma^2 = \frac{1}{n}\sum_j s_j$ (편향 분산) | `var` |
+# | 4 | $\sigma^2 = \frac{1}{n}\sum_j s_j$ (편향 분산: $n$으로 나눈 분산) | `var` |
 # | 5 | $r = (\sigma^2 + \epsilon)^{-1/2}$ | `invstd` |
 # | 6 | $\hat{x}_i = d_i \cdot r$ | `xhat` |
 # | 7 | $y_i = \gamma \hat{x}_i + \beta$ | `y` |
@@ -118,8 +118,8 @@ dmu = -dxmu.sum(0)
 dx = dxmu + dmu / n  # x에서 곧장 + mu를 거쳐
 
 # %% [markdown]
-# Karpathy의 makemore 강의에서 쓰는 방식 그대로, 손으로 구한 값을 autograd가 구한 `.grad`와 하나씩
-# 비교합니다. "정확히 같은가"는 비트 단위까지 같은지(`torch.equal`), "거의 같은가"는 반올림 오차
+# Karpathy의 makemore 강의 4편(Backprop Ninja)에서 쓰는 방식 그대로, 손으로 구한 값을 autograd가 구한
+# `.grad`와 하나씩 비교합니다. "정확히 같은가"는 비트 단위까지 같은지(`torch.equal`), "거의 같은가"는 반올림 오차
 # 범위 안에서 같은지(`torch.allclose`)입니다. 계산 순서가 autograd와 조금만 달라도 마지막 비트가 달라질
 # 수 있으므로, 판단은 "거의 같은가"로 합니다.
 
