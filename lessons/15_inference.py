@@ -89,7 +89,7 @@ display(Markdown(markdown_table(["", "이동 평균", "정확한 평균", "이�
 # `recalibrate_bn(model, batches)`는 모든 배치 정규화 층의 이동 통계를 처음 값(평균 0, 분산 1)으로
 # 되돌리고, `momentum=None`으로 바꾼 뒤 미니배치들을 흘립니다. `momentum=None`이면 층은 학습 모드로
 # 불린 횟수를 세는 버퍼 `num_batches_tracked`를 $k$로 써서, $k$번째 미니배치의 몫이 $1/k$인 누적
-# 평균(cumulative average)을 냅니다. 그러면 모든 미니배치가 같은 무게를 가집니다. 배치 정규화 층만 학습
+# 평균(cumulative average)을 냅니다. 그러면 모든 미니배치가 같은 무게로 들어갑니다. 배치 정규화 층만 학습
 # 모드로 두고 나머지는 평가 모드로 흘리며, 끝나면 층마다 모드와 모멘텀을 원래대로 돌려놓습니다.
 #
 # PyTorch에도 같은 누적 평균으로 이동 통계를 다시 재는 `torch.optim.swa_utils.update_bn`이 있습니다.
