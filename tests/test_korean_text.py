@@ -69,17 +69,16 @@ print("결론")
 # - **같은 걸음 크기, 다른 모델.** 같은 $\\eta$라도 기울기가 큰 모델은 더 멀리 움직입니다."""
 
 
-@pytest.mark.parametrize("cell, reason", [
-    (LOST_HEADER, "lines of Korean comments"),  # 10강에 실제로 있었던 실수
-    ("# %%\nx = 1\n# 첫 문단입니다.\n#\n# 둘째 문단입니다.", "paragraphs"),
-    ("# %%\nx = 1\n# 값이 **두 배**가 됩니다.", "Markdown syntax"),
-    ("# %%\n# 그래서 이 값은 1이 됩니다.", "only Korean comments"),
+@pytest.mark.parametrize("cell, reason, line", [
+    (LOST_HEADER, "lines of Korean comments", 11),  # 10강에 실제로 있었던 실수
+    ("# %%\nx = 1\n# 첫 문단입니다.\n#\n# 둘째 문단입니다.", "paragraphs", 10),
+    ("# %%\nx = 1\n# 값이 **두 배**가 됩니다.", "Markdown syntax", 10),
+    ("# %%\n# 그래서 이 값은 1이 됩니다.", "only Korean comments", 9),
 ])
-def test_planted_lost_header_is_caught(cell, reason):
+def test_planted_lost_header_is_caught(cell, reason, line):
+    # 파일의 8번째 줄이 심어 둔 셀의 머리줄입니다 (_lesson의 머리말 4줄 + 제목 셀 2줄 + 빈 줄).
     findings = kt.lost_markdown_headers(FAKE, _lesson("# %% [markdown]\n# # 제목", cell))
-    assert len(findings) == 1 and reason in findings[0].message
-    assert findings[0].line == _lesson("# %% [markdown]\n# # 제목", cell).split("\n").index(
-        next(line for line in cell.split("\n") if line.startswith("# ") and not line.startswith("# %%"))) + 1
+    assert [(reason in f.message, f.line) for f in findings] == [(True, line)], _report(findings)
 
 
 def test_short_teaching_comments_are_fine():
