@@ -72,7 +72,7 @@ def count_collectives():
 
 
 def sync_train(rank, batches, grads, sizes, state, kwargs=None):
-    """``SyncBatchNorm``으로 학습 스텝들을 돌리고, 이어서 평가 모드 순전파을 한 번 합니다.
+    """``SyncBatchNorm``으로 학습 스텝들을 돌리고, 이어서 평가 모드 순전파를 한 번 합니다.
 
     Args:
         batches, grads: 스텝마다 이어 붙인 배치와 출력 기울기 (모든 rank가 같은 것을 받음).
