@@ -1,6 +1,6 @@
 """bnref: 처음부터 다시 쓴 배치 정규화(batch normalization), ``torch.nn.BatchNorm*``의 쌍둥이.
 
-수학은 :mod:`bnref.functional`, 층(매개변수·버퍼·장부 정리)은 :mod:`bnref.modules`.
+수학은 :mod:`bnref.functional`, 층(파라미터·버퍼·장부 정리)은 :mod:`bnref.modules`.
 강좌의 도우미(실험, 출력, 그림, 여러 프로세스 실행)는 쌍둥이가 아니므로 :mod:`bnref.course`에 따로 있습니다.
 """
 

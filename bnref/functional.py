@@ -1,8 +1,8 @@
-r"""배치 정규화의 수학 (the math of batch normalization), ``torch.nn.functional.batch_norm`` 의 쌍둥이.
+r"""배치 정규화의 수학 (the math of batch normalization), ``torch.nn.functional.batch_norm``의 쌍둥이.
 
 작은 조각으로 나뉘어 있어 ``bnref.sync`` 같은 다른 구현이 통계나 기울기 합만 바꿔 끼워 다시 씁니다:
 모양 (:func:`_reduce_dims`, :func:`_per_channel`, :func:`_count`), 채널별 합 (:func:`_channel_sum`),
-통계 (:func:`_batch_stats`), 정규화 (:func:`_normalize`), running 통계 (:func:`_update_running_stats`),
+통계 (:func:`_batch_stats`), 정규화 (:func:`_normalize`), 이동 통계 (:func:`_update_running_stats`),
 역전파 (:func:`_grad_sums`, :func:`_grad_input`).
 """
 import math
@@ -125,7 +125,7 @@ def _grad_sums(grad_out, centred, offset, invstd):
 
 
 def _grad_input(grad_out, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n):
-    """훈련 모드의 닫힌 꼴 dx (평균과 분산도 x 에 달려 있음을 반영):
+    """학습 모드의 닫힌 꼴 dx (평균과 분산도 x에 달려 있음을 반영):
 
         dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
 
@@ -186,32 +186,32 @@ class _BatchNormFunction(torch.autograd.Function):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     r"""Apply Batch Normalization for each channel across a batch of data.
 
-    ``torch.nn.functional.batch_norm`` 과 같은 시그니처, 같은 결과. 채널 c 마다
+    ``torch.nn.functional.batch_norm``과 같은 시그니처, 같은 결과. 채널 c마다
 
     .. math::
         y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
 
-    훈련(``training=True``)에서는 배치의 평균과 편향(biased) 분산(n 으로 나눔)으로 정규화하고,
-    ``running_mean``/``running_var`` 가 있으면 제자리에서 갱신합니다:
-    ``r ← (1 − momentum)·r + momentum·stat``, 이때 분산은 불편(unbiased, n−1 로 나눔)입니다.
-    평가(``training=False``)에서는 저장된 ``running_mean``/``running_var`` 로 정규화합니다.
+    학습 모드(``training=True``)에서는 배치의 평균과 편향(biased) 분산(n으로 나눔)으로 정규화하고,
+    ``running_mean``/``running_var``가 있으면 제자리에서 갱신합니다:
+    ``r ← (1 − momentum)·r + momentum·stat``, 이때 분산은 불편(unbiased, n−1로 나눔)입니다.
+    평가(``training=False``)에서는 저장된 ``running_mean``/``running_var``로 정규화합니다.
 
-    torch 와 달리 float32/float16/bfloat16 입력의 통계도 두 번 훑어 float64 로 합치므로, 값이
-    평균에서 멀리(예: 1e5 근처) 있어도 분산이 정확합니다. 출력은 입력과 같은 dtype 입니다.
+    torch와 달리 float32/float16/bfloat16 입력의 통계도 두 번 훑어 float64로 합치므로, 값이
+    평균에서 멀리(예: 1e5 근처) 있어도 분산이 정확합니다. 출력은 입력과 같은 dtype입니다.
 
     Args:
         input: (N, C), (N, C, L), (N, C, H, W) 또는 (N, C, D, H, W) 텐서.
-        running_mean: (C,) 또는 None (훈련에서만 None 가능). 훈련이면 제자리 갱신.
-        running_var: (C,) 또는 None. 훈련이면 불편 분산으로 제자리 갱신.
+        running_mean: (C,) 또는 None (학습 모드에서만 None 가능). 학습 모드면 제자리 갱신.
+        running_var: (C,) 또는 None. 학습 모드면 불편 분산으로 제자리 갱신.
         weight: γ, (C,) 또는 None (=1). Default: ``None``
         bias: β, (C,) 또는 None (=0). Default: ``None``
         training: 배치 통계를 쓸지. Default: ``False``
-        momentum: running 통계에 새 배치가 차지하는 몫. Default: 0.1
+        momentum: 이동 통계에 새 배치가 차지하는 몫. Default: 0.1
         eps: 분모에 더하는 작은 수. Default: 1e-5
 
     Shape:
         - Input: :math:`(N, C, *)`
-        - Output: :math:`(N, C, *)` (input 과 같은 모양, 같은 dtype)
+        - Output: :math:`(N, C, *)` (input과 같은 모양, 같은 dtype)
 
     Examples::
 

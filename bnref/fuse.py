@@ -1,4 +1,4 @@
-r"""추론(inference)을 위한 배치 정규화 손질: 앞 층에 접어 넣기(folding)와 running 통계 다시 재기.
+r"""추론(inference)을 위한 배치 정규화 손질: 앞 층에 접어 넣기(folding)와 이동 통계 다시 재기.
 
 평가 모드의 배치 정규화는 채널마다 정해진 아핀 변환(affine transform)입니다:
 
@@ -6,14 +6,16 @@ r"""추론(inference)을 위한 배치 정규화 손질: 앞 층에 접어 넣�
     \mathrm{BN}(z) = s \cdot z + t, \qquad s = \frac{\gamma}{\sqrt{\mathrm{running\_var} + \epsilon}},
     \qquad t = \beta - s \cdot \mathrm{running\_mean}
 
-그 앞의 Linear/Conv 가 :math:`z = Wx + b` 이면 둘을 합친 것도 같은 꼴의 층 하나입니다:
+그 앞의 Linear/Conv가 :math:`z = Wx + b`이면 둘을 합친 것도 같은 꼴의 층 하나입니다:
 :math:`W' = s \cdot W` (출력 채널마다 행을 늘임), :math:`b' = s \cdot b + t`.
-:func:`fuse_linear_bn_eval`, :func:`fuse_conv_bn_eval` 은 ``torch.nn.utils.fusion`` 의 같은 이름
-함수의 쌍둥이이고, torch 의 BN 층과 bnref 의 BN 층을 모두 받습니다. 계수는 float64 로 계산한 뒤
+:func:`fuse_linear_bn_eval`, :func:`fuse_conv_bn_eval`은 ``torch.nn.utils.fusion``의 같은 이름
+함수의 쌍둥이이고, torch의 BN 층과 bnref의 BN 층을 모두 받습니다. 계수는 float64로 계산한 뒤
 원래 자료형으로 돌립니다.
 
-:func:`recalibrate_bn` 은 학습이 끝난 모델의 running 통계를 지우고, 학습 데이터를 한 번 더 흘려
-누적 평균(``momentum=None``)으로 다시 잽니다 (``torch.optim.swa_utils.update_bn`` 과 같은 일).
+:func:`recalibrate_bn`은 학습이 끝난 모델의 이동 통계를 지우고, 학습 데이터를 한 번 더 흘려
+누적 평균(``momentum=None``)으로 다시 잽니다. ``torch.optim.swa_utils.update_bn``도 같은 누적 평균을
+내지만 모델 전체를 학습 모드로 두고 흘리며(드롭아웃도 켜짐) torch의 BN 층만 찾습니다. 이 함수는 BN
+층만 학습 모드로 두고, torch와 bnref의 BN 층을 모두 다시 잽니다.
 """
 import copy
 
@@ -52,9 +54,9 @@ def _fold(layer, bn, channel_dim):
 
 
 def fuse_linear_bn_eval(linear, bn):
-    """``Linear`` 뒤의 평가 모드 BN 을 접어 넣은 새 ``Linear`` 를 돌려줍니다 (원래 층은 그대로).
+    """``Linear`` 뒤의 평가 모드 BN을 접어 넣은 새 ``Linear``를 돌려줍니다 (원래 층은 그대로).
 
-    ``torch.nn.utils.fusion.fuse_linear_bn_eval`` 의 쌍둥이. ``bn`` 은 torch 또는 bnref 의 BatchNorm1d.
+    ``torch.nn.utils.fusion.fuse_linear_bn_eval``의 쌍둥이. ``bn``은 torch 또는 bnref의 BatchNorm1d.
 
     Examples::
 
@@ -78,11 +80,11 @@ def fuse_linear_bn_eval(linear, bn):
 
 
 def fuse_conv_bn_eval(conv, bn, transpose=False):
-    """``Conv1d/2d/3d`` 뒤의 평가 모드 BN 을 접어 넣은 새 합성곱 층을 돌려줍니다 (원래 층은 그대로).
+    """``Conv1d/2d/3d`` 뒤의 평가 모드 BN을 접어 넣은 새 합성곱 층을 돌려줍니다 (원래 층은 그대로).
 
-    ``torch.nn.utils.fusion.fuse_conv_bn_eval`` 의 쌍둥이. 합성곱의 weight 는 (out, in/groups, *k) 이므로
-    출력 채널(dim 0)마다 s 를 곱합니다. ``transpose=True`` (ConvTranspose, weight (in, out/groups, *k))
-    이면 dim 1 에 곱합니다.
+    ``torch.nn.utils.fusion.fuse_conv_bn_eval``의 쌍둥이. 합성곱의 weight는 (out, in/groups, *k)이므로
+    출력 채널(dim 0)마다 s를 곱합니다. ``transpose=True`` (ConvTranspose, weight (in, out/groups, *k))이면
+    dim 1에 곱합니다.
     """
     if conv.training or bn.training:
         raise AssertionError("Fusion only for eval!")
@@ -98,18 +100,18 @@ def _is_batch_norm(m):
 
 @torch.no_grad()
 def recalibrate_bn(model, batches):
-    """모든 BN 층의 running 통계를 지우고 ``batches`` 를 흘려 누적 평균으로 다시 잽니다.
+    """모든 BN 층의 이동 통계를 지우고 ``batches``를 흘려 누적 평균으로 다시 잽니다.
 
-    학습 중의 running 통계는 지수 이동 평균(momentum 0.1)이라 마지막 몇십 배치, 그것도 가중치가
+    학습 중의 이동 통계는 지수 이동 평균(momentum 0.1)이라 마지막 몇십 배치, 그것도 가중치가
     아직 바뀌던 때의 통계에 치우쳐 있습니다. 학습이 끝난 가중치로 데이터를 다시 흘리고
-    ``momentum=None`` (k 번째 배치의 몫 1/k) 으로 모으면 모든 배치가 같은 몫을 가집니다.
+    ``momentum=None`` (k 번째 배치의 몫 1/k)으로 모으면 모든 배치가 같은 몫을 가집니다.
 
     BN 층만 학습 모드로 두고 나머지(드롭아웃 등)는 평가 모드로 흘리므로, 평가 때와 같은 신호의
-    통계를 잽니다. 끝나면 각 층의 모드와 momentum 을 원래대로 돌려놓습니다.
+    통계를 잽니다. 끝나면 각 층의 모드와 momentum을 원래대로 돌려놓습니다.
 
     Args:
         model: BN 층(torch 또는 bnref)을 가진 모델
-        batches: 입력 배치들의 iterable. 원소가 (x, y) 같은 tuple/list 면 첫 원소를 입력으로 씁니다.
+        batches: 입력 배치들의 iterable. 원소가 (x, y) 같은 tuple/list면 첫 원소를 입력으로 씁니다.
 
     Returns:
         model (제자리에서 바뀜)

@@ -1,4 +1,4 @@
-r"""배치 정규화 층 (modules): 매개변수·버퍼와 장부 정리(bookkeeping)만 하고, 수학은 :mod:`bnref.functional`."""
+r"""배치 정규화 층 (modules): 파라미터·버퍼와 장부 정리(bookkeeping)만 하고, 수학은 :mod:`bnref.functional`."""
 import torch
 from torch import nn
 
@@ -8,7 +8,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _NormBase(nn.Module):
-    """매개변수·버퍼·초기화·state_dict: 배치 정규화 층과 InstanceNorm 층이 함께 쓰는 부분 (torch 와 같은 구조)."""
+    """파라미터·버퍼·초기화·state_dict: 배치 정규화 층과 InstanceNorm 층이 함께 쓰는 부분 (torch와 같은 구조)."""
 
     _version = 2  # torch 와 같은 state_dict 판(version): num_batches_tracked 가 있는 판
 
@@ -45,7 +45,7 @@ class _NormBase(nn.Module):
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self):
-        """running 통계를 초기화하고 γ ← 1, β ← 0."""
+        """이동 통계를 초기화하고 γ ← 1, β ← 0."""
         self.reset_running_stats()
         if self.affine:
             nn.init.ones_(self.weight)
@@ -91,23 +91,23 @@ class _BatchNorm(_NormBase):
 class BatchNorm1d(_BatchNorm):
     r"""Applies Batch Normalization over a 2D or 3D input.
 
-    :class:`torch.nn.BatchNorm1d` 의 쌍둥이. 채널 c 마다, 미니배치와 길이 L 에 걸쳐
+    :class:`torch.nn.BatchNorm1d`의 쌍둥이. 채널 c마다, 미니배치와 길이 L에 걸쳐
 
     .. math::
         y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
 
-    훈련에서는 배치의 평균과 편향(biased) 분산으로 정규화하고, ``running_mean``/``running_var`` 에는
-    ``(1 − momentum)·running + momentum·batch`` 로 평균과 불편(unbiased, n−1) 분산을 쌓습니다.
-    평가(``eval()``)에서는 쌓아 둔 running 통계로 정규화합니다. 어느 쪽인지는 ``self.training`` 만 정합니다.
+    학습 모드에서는 배치의 평균과 편향(biased) 분산으로 정규화하고, ``running_mean``/``running_var``에는
+    ``(1 − momentum)·running + momentum·batch``로 평균과 불편(unbiased, n−1) 분산을 쌓습니다.
+    평가(``eval()``)에서는 쌓아 둔 이동 통계로 정규화합니다. 어느 쪽인지는 ``self.training``만 정합니다.
 
     Args:
         num_features: 채널 수 C
         eps: 분모에 더하는 작은 수. Default: 1e-5
-        momentum: running 통계에 새 배치가 차지하는 몫; ``None`` 이면 누적 평균. Default: 0.1
-        affine: 학습하는 γ, β 를 둘지. Default: ``True``
-        track_running_stats: running 통계를 쌓을지; ``False`` 면 평가에서도 배치 통계. Default: ``True``
-        device, dtype: 매개변수와 버퍼를 만들 곳과 자료형. Default: ``None``
-        bias: (키워드 전용) β 를 둘지. Default: ``True``
+        momentum: 이동 통계에 새 배치가 차지하는 몫; ``None``이면 누적 평균. Default: 0.1
+        affine: 학습하는 γ, β를 둘지. Default: ``True``
+        track_running_stats: 이동 통계를 쌓을지; ``False``면 평가에서도 배치 통계. Default: ``True``
+        device, dtype: 파라미터와 버퍼를 만들 곳과 자료형. Default: ``None``
+        bias: (키워드 전용) β를 둘지. Default: ``True``
 
     Shape:
         - Input: :math:`(N, C)` or :math:`(N, C, L)`
@@ -135,8 +135,8 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     r"""Applies Batch Normalization over a 4D input (N, C, H, W).
 
-    :class:`torch.nn.BatchNorm2d` 의 쌍둥이: 채널 c 마다 N·H·W 개의 값에 걸쳐 정규화합니다.
-    수식과 인자는 :class:`BatchNorm1d` 와 같습니다.
+    :class:`torch.nn.BatchNorm2d`의 쌍둥이: 채널 c마다 N·H·W 개의 값에 걸쳐 정규화합니다.
+    수식과 인자는 :class:`BatchNorm1d`와 같습니다.
 
     Shape:
         - Input: :math:`(N, C, H, W)`
@@ -162,8 +162,8 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     r"""Applies Batch Normalization over a 5D input (N, C, D, H, W).
 
-    :class:`torch.nn.BatchNorm3d` 의 쌍둥이: 채널 c 마다 N·D·H·W 개의 값에 걸쳐 정규화합니다.
-    수식과 인자는 :class:`BatchNorm1d` 와 같습니다.
+    :class:`torch.nn.BatchNorm3d`의 쌍둥이: 채널 c마다 N·D·H·W 개의 값에 걸쳐 정규화합니다.
+    수식과 인자는 :class:`BatchNorm1d`와 같습니다.
 
     Shape:
         - Input: :math:`(N, C, D, H, W)`
@@ -172,7 +172,7 @@ class BatchNorm3d(_BatchNorm):
     Examples::
 
         >>> import torch, bnref
-        >>> bn = bnref.BatchNorm3d(2, momentum=None).eval()     # 평가: running 통계(0, 1)로 정규화
+        >>> bn = bnref.BatchNorm3d(2, momentum=None).eval()     # 평가: 이동 통계(0, 1)로 정규화
         >>> x = torch.ones(1, 2, 1, 1, 2)
         >>> [round(v, 4) for v in bn(x).flatten().tolist()]    # 1/√(1 + eps)
         [1.0, 1.0, 1.0, 1.0]

@@ -1,7 +1,7 @@
 r"""배치 정규화의 대안들: 층 정규화(LayerNorm), 인스턴스 정규화(InstanceNorm), 그룹 정규화(GroupNorm).
 
-넷 다 같은 식 :math:`y = (x - \mathrm{E}[x]) / \sqrt{\mathrm{Var}[x] + \epsilon} \cdot \gamma + \beta`
-이고, 평균과 편향(biased) 분산을 **어떤 값들의 집합에서** 구하느냐만 다릅니다 (Wu & He, 2018).
+넷 다 같은 식 :math:`y = (x - \mathrm{E}[x]) / \sqrt{\mathrm{Var}[x] + \epsilon} \cdot \gamma + \beta`이고,
+평균과 편향(biased) 분산을 **어떤 값들의 집합에서** 구하느냐만 다릅니다 (Wu & He, 2018).
 (N, C, *) 입력에서
 
 - 배치 정규화: 채널 하나의 (N, *) 값들 — 미니배치 전체에 걸침
@@ -9,16 +9,16 @@ r"""배치 정규화의 대안들: 층 정규화(LayerNorm), 인스턴스 정규
 - 인스턴스 정규화: 샘플 하나, 채널 하나의 (*) 값들
 - 그룹 정규화: 샘플 하나, 채널 묶음 하나의 (C/G, *) 값들
 
-그래서 여기서는 통계를 새로 짜지 않습니다. 입력을 (1, M, K) 로 펼쳐 "채널" 축(dim 1)에 정규화할
-집합 M 개를 세우면, :mod:`bnref.functional` 의 배치 정규화(학습 모드, running 통계 없음)가 바로
+그래서 여기서는 통계를 새로 짜지 않습니다. 입력을 (1, M, K)로 펼쳐 "채널" 축(dim 1)에 정규화할
+집합 M 개를 세우면, :mod:`bnref.functional`의 배치 정규화(학습 모드, 이동 통계 없음)가 바로
 그 집합마다 평균과 편향 분산을 구해 줍니다 — 두 번 훑는 통계도, 닫힌 꼴 역전파도 그대로 씁니다.
-기울기는 그 닫힌 꼴과, 그 뒤의 γ·β 곱셈·덧셈에 대한 autograd 로 구합니다.
+기울기는 그 닫힌 꼴과, 그 뒤의 γ·β 곱셈·덧셈에 대한 autograd로 구합니다.
 
 배치 정규화와 달리 층·그룹 정규화의 통계는 샘플 하나 안에서만 구하므로 학습과 평가의 계산이
-같고, running 통계가 없으며, 배치 크기와 무관합니다. 인스턴스 정규화는 torch 처럼 running
+같고, 이동 통계가 없으며, 배치 크기와 무관합니다. 인스턴스 정규화는 torch처럼 이동
 통계를 선택적으로 둡니다 (``track_running_stats``, 기본값 ``False``).
 
-잘못된 입력에는 torch 2.13 과 같은 종류·같은 문장의 예외를 내고, 아무것도 바꾸지 않습니다.
+잘못된 입력에는 torch 2.13과 같은 종류·같은 문장의 예외를 내고, 아무것도 바꾸지 않습니다.
 """
 import math
 import numbers
@@ -73,7 +73,7 @@ def _check_layer_norm(input, normalized_shape, weight, bias):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     r"""Apply Layer Normalization for last certain number of dimensions.
 
-    ``torch.nn.functional.layer_norm`` 의 쌍둥이. 입력의 뒤쪽 ``normalized_shape`` 차원에 든 값들
+    ``torch.nn.functional.layer_norm``의 쌍둥이. 입력의 뒤쪽 ``normalized_shape`` 차원에 든 값들
     (샘플 하나의 모든 특성)로 평균과 편향 분산을 구해 정규화하고, 원소마다 γ(weight)·β(bias)를
     적용합니다. 배치의 다른 샘플은 보지 않습니다.
 
@@ -129,15 +129,15 @@ def _check_group_norm(input, num_groups, weight, bias):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     r"""Apply Group Normalization for last certain number of dimensions.
 
-    ``torch.nn.functional.group_norm`` 의 쌍둥이. 샘플마다 C 개의 채널을 ``num_groups`` 개의 묶음으로
+    ``torch.nn.functional.group_norm``의 쌍둥이. 샘플마다 C 개의 채널을 ``num_groups`` 개의 묶음으로
     나누고, 묶음 하나에 든 (C/G)·(공간 크기) 개의 값으로 평균과 편향 분산을 구해 정규화한 뒤,
-    채널마다 γ(weight)·β(bias)를 적용합니다. ``num_groups=1`` 이면 (γ, β 의 모양만 빼고) 층 정규화,
-    ``num_groups=C`` 이면 인스턴스 정규화와 같습니다.
+    채널마다 γ(weight)·β(bias)를 적용합니다. ``num_groups=1``이면 (γ, β의 모양만 빼고) 층 정규화,
+    ``num_groups=C``이면 인스턴스 정규화와 같습니다.
 
     Args:
         input: (N, C, *) 텐서
-        num_groups: 묶음 수 G (C 의 약수)
-        weight, bias: (C,) 의 γ, β 또는 None. Default: ``None``
+        num_groups: 묶음 수 G (C의 약수)
+        weight, bias: (C,)의 γ, β 또는 None. Default: ``None``
         eps: 분모에 더하는 작은 수. Default: 1e-5
 
     Examples::
@@ -162,17 +162,17 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   momentum=0.1, eps=1e-5):
     r"""Apply Instance Normalization independently for each channel in every data sample within a batch.
 
-    ``torch.nn.functional.instance_norm`` 의 쌍둥이이고, 계산도 torch 와 같은 방법으로 합니다:
-    (N, C, *) 를 (1, N·C, *) 로 보면 샘플·채널 한 쌍이 배치 정규화의 채널 하나가 됩니다. γ, β 와
-    running 통계는 N 번 되풀이해 넘기고, 갱신된 running 통계는 N 개의 평균으로 되돌려 씁니다.
-    ``use_input_stats=False`` 면 (평가) 저장된 running 통계로 정규화합니다.
+    ``torch.nn.functional.instance_norm``의 쌍둥이이고, 계산도 torch와 같은 방법으로 합니다:
+    (N, C, *)를 (1, N·C, *)로 보면 샘플·채널 한 쌍이 배치 정규화의 채널 하나가 됩니다. γ, β와
+    이동 통계는 N 번 되풀이해 넘기고, 갱신된 이동 통계는 N 개의 평균으로 되돌려 씁니다.
+    ``use_input_stats=False``면 (평가) 저장된 이동 통계로 정규화합니다.
 
     Args:
         input: (N, C, *) 텐서, 공간 크기 > 1
-        running_mean, running_var: (C,) 또는 None. 있고 ``use_input_stats`` 면 제자리 갱신 (분산은 불편)
-        weight, bias: (C,) 의 γ, β 또는 None. Default: ``None``
+        running_mean, running_var: (C,) 또는 None. 있고 ``use_input_stats``면 제자리 갱신 (분산은 불편)
+        weight, bias: (C,)의 γ, β 또는 None. Default: ``None``
         use_input_stats: 입력의 통계를 쓸지. Default: ``True``
-        momentum: running 통계에 새 배치가 차지하는 몫. Default: 0.1
+        momentum: 이동 통계에 새 배치가 차지하는 몫. Default: 0.1
         eps: 분모에 더하는 작은 수. Default: 1e-5
 
     Examples::
@@ -209,15 +209,15 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 class LayerNorm(nn.Module):
     r"""Applies Layer Normalization over a mini-batch of inputs.
 
-    :class:`torch.nn.LayerNorm` 의 쌍둥이. 뒤쪽 ``normalized_shape`` 차원에 걸쳐 샘플마다 정규화하고,
-    ``elementwise_affine`` 이면 원소마다 γ, β 를 둡니다 (모양 = ``normalized_shape``). 학습과 평가의
+    :class:`torch.nn.LayerNorm`의 쌍둥이. 뒤쪽 ``normalized_shape`` 차원에 걸쳐 샘플마다 정규화하고,
+    ``elementwise_affine``이면 원소마다 γ, β를 둡니다 (모양 = ``normalized_shape``). 학습과 평가의
     계산이 같습니다.
 
     Args:
         normalized_shape: 정규화할 뒤쪽 차원들 (int 하나도 됨)
         eps: Default: 1e-5
-        elementwise_affine: γ, β 를 둘지. Default: ``True``
-        bias: β 를 둘지. Default: ``True``
+        elementwise_affine: γ, β를 둘지. Default: ``True``
+        bias: β를 둘지. Default: ``True``
         device, dtype: Default: ``None``
 
     Examples::
@@ -261,16 +261,16 @@ class LayerNorm(nn.Module):
 class GroupNorm(nn.Module):
     r"""Applies Group Normalization over a mini-batch of inputs.
 
-    :class:`torch.nn.GroupNorm` 의 쌍둥이. 채널을 ``num_groups`` 묶음으로 나눠 샘플마다·묶음마다
-    정규화하고, ``affine`` 이면 채널마다 γ, β 를 둡니다. 학습과 평가의 계산이 같습니다.
+    :class:`torch.nn.GroupNorm`의 쌍둥이. 채널을 ``num_groups`` 묶음으로 나눠 샘플마다·묶음마다
+    정규화하고, ``affine``이면 채널마다 γ, β를 둡니다. 학습과 평가의 계산이 같습니다.
 
     Args:
         num_groups: 묶음 수 G
-        num_channels: 채널 수 C (G 의 배수)
+        num_channels: 채널 수 C (G의 배수)
         eps: Default: 1e-5
-        affine: γ, β 를 둘지. Default: ``True``
+        affine: γ, β를 둘지. Default: ``True``
         device, dtype: Default: ``None``
-        bias: (키워드 전용) β 를 둘지. Default: ``True``
+        bias: (키워드 전용) β를 둘지. Default: ``True``
 
     Examples::
 
@@ -314,9 +314,9 @@ class GroupNorm(nn.Module):
 class _InstanceNorm(_NormBase):
     """InstanceNorm1d/2d 의 공통 부분.
 
-    매개변수·버퍼·초기화는 배치 정규화 층과 같으므로 torch 처럼 ``_NormBase`` 를 물려받고,
-    기본값(affine=False, track_running_stats=False)과 forward 만 다릅니다. torch 처럼
-    ``num_batches_tracked`` 는 세지 않고, ``momentum=None`` 이면 running 통계를 바꾸지 않습니다.
+    파라미터·버퍼·초기화는 배치 정규화 층과 같으므로 torch처럼 ``_NormBase``를 물려받고,
+    기본값(affine=False, track_running_stats=False)과 forward만 다릅니다. torch처럼
+    ``num_batches_tracked``는 세지 않고, ``momentum=None``이면 이동 통계를 바꾸지 않습니다.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
@@ -349,7 +349,7 @@ class _InstanceNorm(_NormBase):
 class InstanceNorm1d(_InstanceNorm):
     r"""Applies Instance Normalization over a 2D (unbatched) or 3D (batched) input.
 
-    :class:`torch.nn.InstanceNorm1d` 의 쌍둥이: 샘플마다·채널마다 길이 L 의 값들로 정규화합니다.
+    :class:`torch.nn.InstanceNorm1d`의 쌍둥이: 샘플마다·채널마다 길이 L의 값들로 정규화합니다.
 
     Shape:
         - Input: :math:`(N, C, L)` or :math:`(C, L)`
@@ -374,7 +374,7 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     r"""Applies Instance Normalization over a 3D (unbatched) or 4D (batched) input.
 
-    :class:`torch.nn.InstanceNorm2d` 의 쌍둥이: 샘플마다·채널마다 H·W 개의 값으로 정규화합니다.
+    :class:`torch.nn.InstanceNorm2d`의 쌍둥이: 샘플마다·채널마다 H·W 개의 값으로 정규화합니다.
 
     Shape:
         - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`

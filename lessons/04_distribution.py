@@ -18,25 +18,10 @@
 # 앞의 강의들에서는 샘플 4개짜리 작은 미니배치(mini-batch)로 숫자를 하나하나 확인했습니다. 이번에는
 # 샘플 4096개를 모아, 배치 정규화(batch normalization)가 분포 전체를 어떻게 옮기는지 히스토그램으로
 # 봅니다. 정규화 전, 정규화 후, 그리고 스케일(scale) γ와 시프트(shift) β를 적용한 후의 세 분포를 비교합니다.
-
-# %% [markdown]
-# ## 그림에 한글 쓰기
 #
-# 이 강좌의 바탕이 된 노트는 바로 이 그림을 그리는 셀에서 멈췄습니다.
-#
-# ```text
-# ModuleNotFoundError: No module named 'koreanize_matplotlib'
-# ```
-#
-# matplotlib의 기본 글꼴에는 한글이 없어서, 노트는 한글 글꼴을 설정해 주는 `koreanize_matplotlib`
-# 패키지를 불러오려 했습니다. 그런데 설치하는 줄(`%pip install koreanize-matplotlib`)이 주석 처리되어
-# 있어 패키지가 없었던 것입니다. 설치했더라도 문제가 남습니다. 이 패키지(0.1.1)는 불러올 때 Python
-# 3.12에서 사라진 `distutils` 모듈을 쓰기 때문에 Colab 같은 최신 환경에서는 역시 에러가 나고, 눈금의
-# 마이너스 기호를 하이픈으로 바꿔 버립니다.
-#
-# 그래서 이 강좌에서는 `bnref.course.viz.use_korean_font()`를 씁니다. 패키지를 실행하지 않고 그 안에 든
-# 나눔고딕 글꼴 파일만 matplotlib에 등록하며, 숫자와 마이너스 기호는 기본 글꼴로, 한글은 나눔고딕으로
-# 그리게 설정합니다.
+# 그림의 제목과 축 이름은 한국어입니다. matplotlib의 기본 글꼴에는 한글이 없으므로, 그림을 그리기 전에
+# `bnref.course.viz.use_korean_font()`를 한 번 불러 한글 글꼴(나눔고딕)을 설정합니다. 어떻게 설정하는지
+# 궁금하다면 `bnref.course.viz`의 설명을 보세요.
 
 # %%
 import matplotlib.pyplot as plt
@@ -64,8 +49,8 @@ x = torch.randn(4096, 1) * 10 + 50  # (N, C) = (4096, 1)
 #
 # 정규화만 한 값 $\hat{x}$는 γ와 β를 주지 않고(`weight=None`, `bias=None`) 구합니다. 그다음 스케일
 # γ = 12, 시프트 β = 40을 주어 $y = \gamma \hat{x} + \beta$를 구합니다. 둘 다 `bnref.functional.batch_norm`을
-# 학습 모드(training mode)로 부르므로 이 미니배치의 평균과 편향 분산(biased variance)으로
-# 정규화합니다.
+# 학습 모드(training mode)로 부르므로 이 미니배치의 평균과 편향 분산(biased variance, $n$으로 나눈
+# 분산)으로 정규화합니다.
 
 # %%
 gamma = torch.tensor([12.0])  # 스케일 γ
@@ -74,14 +59,13 @@ beta = torch.tensor([40.0])  # 시프트 β
 x_hat = bnref.functional.batch_norm(x, None, None, training=True)
 y = bnref.functional.batch_norm(x, None, None, weight=gamma, bias=beta, training=True)
 
-print("y = γ·x̂ + β 인가:", torch.allclose(y, gamma * x_hat + beta, atol=1e-4))
+print("y = γ·x̂ + β인가:", torch.allclose(y, gamma * x_hat + beta, atol=1e-4))
 
 # %% [markdown]
 # ## 히스토그램 세 개
 #
 # 세 분포를 나란히 그립니다. 같은 일을 세 번 하므로 히스토그램 하나를 그리는 함수를 먼저 만듭니다.
-# 제목에는 평균과 표준편차를 함께 적습니다. 이 강좌에서 표준편차는 언제나 $n$으로 나누는 편향 분산의
-# 제곱근입니다.
+# 제목에는 평균과 표준편차를 함께 적습니다. 이 강좌에서 표준편차는 언제나 편향 분산의 제곱근입니다.
 
 # %%
 def stats(t):
@@ -124,7 +108,7 @@ plt.show()
 
 # %% [markdown]
 # 정규화 전의 분포는 50 근처에 넓게 퍼져 있습니다. 정규화하면 0을 중심으로 폭이 좁은 분포가 되고,
-# γ와 β를 적용하면 β를 중심으로 γ만큼의 폭을 가진 분포로 다시 옮겨집니다. 학습이 γ와 β를 정하므로,
+# γ와 β를 적용하면 β를 중심으로 폭이 γ인 분포로 다시 옮겨집니다. 학습이 γ와 β를 정하므로,
 # 다음 층에 가장 알맞은 위치와 폭을 네트워크가 스스로 찾을 수 있습니다.
 
 # %% [markdown]

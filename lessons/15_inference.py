@@ -79,18 +79,23 @@ rows = [[f"채널 {c}", bn.running_mean[c], exact_mean[c], bn.running_var[c], ex
 display(Markdown(markdown_table(["", "이동 평균", "정확한 평균", "이동 분산", "정확한 분산"], rows)))
 
 # %% [markdown]
-# 정확한 평균이 0인 데는 까닭이 있습니다. 입력 픽셀은 학습 데이터 전체에서 평균이 0이 되게 표준화되어
-# 있고, 이 합성곱 층은 편향이 없는 선형 연산(가장자리는 0으로 패딩)이라 출력의 평균도 0입니다. 이동
-# 통계는 이 참값과 조금씩 다릅니다. 어긋남은 다음 표의 첫 줄에 최대 오차로 정리합니다.
+# 정확한 평균이 0인 데는 까닭이 있습니다. 입력 픽셀은 픽셀마다 학습 데이터 전체의 평균과 표준편차로
+# 정규화되어 평균이 0이고, 이 합성곱 층은 편향이 없는 선형 연산(가장자리는 0으로 패딩)이라 출력의 평균도
+# 0입니다. 이동 통계는 이 참값과 조금씩 다릅니다. 어긋남은 다음 표의 첫 줄에 최대 오차로 정리합니다.
 
 # %% [markdown]
 # ## 다시 재기: 누적 평균
 #
 # `recalibrate_bn(model, batches)`는 모든 배치 정규화 층의 이동 통계를 처음 값(평균 0, 분산 1)으로
-# 되돌리고, `momentum=None`으로 바꾼 뒤 미니배치들을 흘립니다. `momentum=None`이면 $k$번째 미니배치의
-# 몫이 $1/k$인 누적 평균(cumulative average)이 되어 모든 미니배치가 같은 무게를 가집니다. 배치 정규화
-# 층만 학습 모드로 두고 나머지는 평가 모드로 흘리며, 끝나면 모드와 모멘텀을 원래대로 돌려놓습니다.
-# `torch.optim.swa_utils.update_bn`이 하는 일과 같습니다.
+# 되돌리고, `momentum=None`으로 바꾼 뒤 미니배치들을 흘립니다. `momentum=None`이면 층은 학습 모드로
+# 불린 횟수를 세는 버퍼 `num_batches_tracked`를 $k$로 써서, $k$번째 미니배치의 몫이 $1/k$인 누적
+# 평균(cumulative average)을 냅니다. 그러면 모든 미니배치가 같은 무게로 들어갑니다. 배치 정규화 층만 학습
+# 모드로 두고 나머지는 평가 모드로 흘리며, 끝나면 층마다 모드와 모멘텀을 원래대로 돌려놓습니다.
+#
+# PyTorch에도 같은 누적 평균으로 이동 통계를 다시 재는 `torch.optim.swa_utils.update_bn`이 있습니다.
+# 다른 점은 모드입니다. `update_bn`은 배치 정규화 층만이 아니라 모델 전체를 학습 모드로 두고 흘립니다.
+# 이 차이가 언제 결과를 바꾸는지는 연습 문제 1에서 생각해 봅니다. 또 `update_bn`은 torch의 배치 정규화
+# 층만 찾으므로 `bnref`의 층은 건드리지 않습니다.
 #
 # 두 가지로 해 봅니다. 학습 때처럼 32개씩 나눈 미니배치를 모두 흘리는 방법과, 학습 데이터 전체를
 # 미니배치 하나로 한 번 흘리는 방법입니다. 뒤의 것은 첫 번째 층에서 위의 정확한 통계와 정의상 같고,
@@ -200,46 +205,55 @@ print("파라미터 수:", sum(p.numel() for p in model.parameters()), "->",
 # %% [markdown]
 # ## 얼마나 빨라지나
 #
-# 접은 모델이 하는 계산은 접기 전의 계산에서 배치 정규화 층의 몫을 뺀 것입니다. 그 몫이 얼마인지는
-# 모양만으로 셀 수 있습니다. 이미지 한 장에 합성곱·선형 층은 출력 값 하나마다 (입력 채널 × 필터 크기)번의
-# 곱셈-덧셈을 하고, 평가 모드의 배치 정규화는 출력 값 하나마다 곱셈 한 번($s_c$)과 덧셈 한 번($t_c$)을
-# 합니다. 각 층의 출력 모양은 순전파 훅(forward hook)으로 알아냅니다.
+# 접은 모델에서 없어지는 계산은 모양만으로 셀 수 있습니다. 이미지 한 장에 합성곱·선형 층은 출력 값
+# 하나마다 (입력 채널 × 필터 크기)번의 곱셈-덧셈을 하고, 층에 편향이 있으면 덧셈을 한 번 더 합니다.
+# 평가 모드의 배치 정규화는 출력 값 하나마다 곱셈 한 번($s_c$)과 덧셈 한 번($t_c$)을 합니다. 접으면
+# $s_c$는 가중치에 미리 곱해지므로 그 곱셈은 사라지지만, $t_c$는 접은 층의 편향이 되어 덧셈으로 남습니다.
+# 이 모델의 합성곱 층에는 원래 편향이 없었으므로, 접으면서 편향의 덧셈이 새로 생깁니다. 각 층의 출력
+# 모양은 순전파 훅(forward hook)으로 알아냅니다.
 
 # %%
 def count_ops(m, x):
-    """이미지 한 장당 (합성곱·선형 층의 곱셈-덧셈 수, 배치 정규화 층의 곱셈과 덧셈 수)."""
-    counts = {"weights": 0, "bn": 0}
+    """이미지 한 장당 연산 수: 합성곱·선형 층의 곱셈-덧셈, 배치 정규화의 곱셈(s),
+    그리고 덧셈(배치 정규화의 t와 층의 편향)."""
+    counts = {"곱셈-덧셈": 0, "곱셈": 0, "덧셈": 0}
 
     def hook(layer, inputs, out):
         per_image = out[0].numel()
         if isinstance(layer, nn.Conv2d):
-            counts["weights"] += per_image * layer.in_channels // layer.groups * layer.weight[0, 0].numel()
+            counts["곱셈-덧셈"] += per_image * layer.in_channels // layer.groups * layer.weight[0, 0].numel()
         elif isinstance(layer, nn.Linear):
-            counts["weights"] += per_image * layer.in_features
+            counts["곱셈-덧셈"] += per_image * layer.in_features
         elif isinstance(layer, BATCH_NORMS):
-            counts["bn"] += 2 * per_image
+            counts["곱셈"] += per_image
+            counts["덧셈"] += per_image
+        if isinstance(layer, (nn.Conv2d, nn.Linear)) and layer.bias is not None:
+            counts["덧셈"] += per_image
 
     handles = [layer.register_forward_hook(hook) for layer in m]
     with torch.no_grad():
         m(x[:1])
     for h in handles:
         h.remove()
-    return counts["weights"], counts["bn"]
+    return counts
 
 
-weight_ops, bn_ops = count_ops(model, data.x_test)
-print("합성곱·선형 층의 곱셈-덧셈:", weight_ops)
-print("배치 정규화 층의 곱셈과 덧셈:", bn_ops)
-print("접어서 없어지는 연산의 비율:", fmt(bn_ops / (weight_ops + bn_ops), 3))
-print("접은 모델의 배치 정규화 연산:", count_ops(fused, data.x_test)[1])
+before, after = count_ops(model, data.x_test), count_ops(fused, data.x_test)
+display(Markdown(markdown_table(
+    ["", "합성곱·선형 층의 곱셈-덧셈", "그 밖의 곱셈 (BN의 s)", "그 밖의 덧셈 (BN의 t, 층의 편향)"],
+    [["접기 전", *map(str, before.values())], ["접은 후", *map(str, after.values())]])))
+saved = before["곱셈"] - after["곱셈"]
+print("접어서 없어지는 곱셈:", saved, "/ 덧셈의 변화:", after["덧셈"] - before["덧셈"])
+print("접기 전 곱셈 가운데 없어지는 몫:", fmt(saved / (before["곱셈-덧셈"] + before["곱셈"]), 3))
 
 # %% [markdown]
-# 이 모델에서 배치 정규화가 차지하는 연산은 작은 몫입니다. 합성곱의 필터가 크고 채널이 많을수록 그 몫은
-# 더 작아집니다. 다만 실제 시간은 연산 수만으로 정해지지 않습니다. 층마다 메모리를 한 번 더 읽고 쓰고,
-# 층을 부르는 고정 비용도 있습니다. 그래서 시간을 직접 잽니다. 배포 환경처럼 float32로 바꾸고, 테스트
-# 이미지 450장을 한 번에 넣는 추론을 여러 번 되풀이해 가장 빠른 시간을 고릅니다. 비교 대상은 셋입니다.
-# `bnref`의 배치 정규화 층이 든 모델, 같은 상태를 `torch.nn.BatchNorm2d`에 옮긴 모델, 그리고 접은
-# 모델입니다.
+# 없어지는 것은 배치 정규화의 곱셈뿐이고, 덧셈의 수는 그대로입니다. 배치 정규화의 덧셈이 합성곱 층의
+# 새 편향으로 자리만 옮겼기 때문입니다. 이 모델에서 없어지는 곱셈은 전체 곱셈의 작은 몫이고, 합성곱의
+# 필터가 크고 채널이 많을수록 그 몫은 더 작아집니다. 다만 실제 시간은 연산 수만으로 정해지지 않습니다.
+# 접으면 층 하나가 통째로 사라지므로, 그 층이 메모리를 한 번 더 읽고 쓰는 일과 층을 부르는 고정 비용도
+# 사라집니다. 그래서 시간을 직접 잽니다. 배포 환경처럼 float32로 바꾸고, 테스트 이미지 450장을 한 번에
+# 넣는 추론을 여러 번 되풀이해 가장 빠른 시간을 고릅니다. 비교 대상은 셋입니다. `bnref`의 배치 정규화
+# 층이 든 모델, 같은 상태를 `torch.nn.BatchNorm2d`에 옮긴 모델, 그리고 접은 모델입니다.
 
 # %%
 def as_torch_bn(m):
@@ -278,11 +292,16 @@ for name, ms in times.items():
     print(f"{name}: {ms:.3f} ms")
 print(f"접은 모델의 속도: bnref BN의 {times['bnref BN'] / times['접은 모델']:.2f}배, "
       f"torch BN의 {times['torch BN'] / times['접은 모델']:.2f}배")
+fastest = min(times, key=times.get)
+print(f"이번 측정에서 가장 빠른 것은 {fastest}입니다."
+      + (" 접은 모델이 두 모델보다 빨랐습니다." if fastest == "접은 모델" else
+         " 이 크기의 모델에서는 접어서 아낀 시간이 측정 잡음보다 작았습니다."))
 
 # %% [markdown]
-# `bnref`의 층은 파이썬으로 쓴 함수라 층을 부르는 비용이 torch의 층보다 크므로, 접어서 얻는 이득도 더
-# 큽니다. torch의 배치 정규화 층은 이미 빠른 원소별 연산 한 번이라, 이렇게 작은 모델에서는 그 차이가
-# 측정 잡음과 비슷한 크기일 수 있습니다. 그래도 접기는 결과를 바꾸지 않고 층과 메모리 읽기를 없애는
+# `bnref`의 층은 파이썬으로 쓴 함수라 층을 부르는 비용이 torch의 층보다 크므로, 접어서 얻는 이득도 대개
+# 더 큽니다. torch의 배치 정규화 층은 이미 빠른 원소별 연산 한 번이라, 이렇게 작은 모델에서는 그 차이가
+# 측정 잡음과 비슷한 크기일 수 있습니다. 시간은 잴 때마다 달라지므로 위의 마지막 줄도 숫자를 비교해
+# 출력한 것입니다. 그래도 접기는 결과를 바꾸지 않고 층과 메모리 읽기를 없애는
 # 공짜 이득이라, 배포 도구들(ONNX Runtime, TensorRT, PyTorch의 양자화 도구 등)은 대개 이것을 자동으로
 # 합니다.
 

@@ -15,10 +15,11 @@
 # %% [markdown]
 # # 자주 하는 실수
 #
-# 배치 정규화(batch normalization) 층은 다른 층과 달리 **상태**를 가지고, **모드**에 따라 다르게
-# 동작하고, 미니배치(mini-batch)의 다른 샘플에 따라 결과가 달라집니다. 그래서 코드가 에러 없이 돌아가는데
-# 결과만 조용히 틀리는 실수가 자주 생깁니다. 이번 강의에서는 그런 실수 여섯 가지를 하나씩 직접 일으켜
-# 보고, 무엇이 잘못되는지 숫자로 확인한 뒤 고치는 방법을 봅니다.
+# 배치 정규화(batch normalization) 층은 다른 층과 달리 **상태**가 있고, **모드**에 따라 다르게
+# 동작하고, 미니배치(mini-batch)의 다른 샘플에 따라 결과가 달라집니다. 그래서 코드는 에러 없이 돌아가는데
+# 결과만 조용히 틀리는 실수가 자주 생깁니다. 이번 강의에서는 자주 하는 실수 여섯 가지를 하나씩 직접
+# 일으켜 보고, 무엇이 잘못되는지 숫자로 확인한 뒤 고치는 방법을 봅니다. 실수 1만은 에러(`ValueError`)를
+# 내서 바로 드러나고, 나머지 다섯 가지는 에러 없이 결과만 틀립니다.
 #
 # 층은 `bnref.BatchNorm1d`를 씁니다. PyTorch와 이름도 동작도 같게 만든 참조 구현이라서, 아래 첫 줄을
 # `BatchNorm1d = torch.nn.BatchNorm1d`로 바꿔도 이 페이지의 모든 출력이 그대로 나옵니다(이 강좌의
@@ -199,7 +200,7 @@ bn = BatchNorm1d(1)
 with torch.no_grad():
     y4 = bn(x4)
 rows = [["x.std()로 나눔", fmt(by_hand_wrong.flatten())],
-        ["편향 분산 + ε로 나눔", fmt(by_hand_right.flatten())],
+        ["편향 분산 + ε으로 나눔", fmt(by_hand_right.flatten())],
         ["BatchNorm1d 출력", fmt(y4.flatten())]]
 display(Markdown(markdown_table(["방법", "정규화한 값"], rows)))
 print("한 스텝 뒤 running_var:", fmt(bn.running_var), "= 0.9·1 + 0.1·", fmt(x4.var()))
@@ -244,7 +245,7 @@ print("가중치 기울기의 크기: ", fmt(with_bias.weight.grad.norm()))
 # %% [markdown]
 # ## 실수 6: 백본을 얼렸는데 이동 통계는 계속 바뀜
 #
-# 미리 학습한 모델의 앞부분(백본(backbone))은 그대로 두고 마지막 층(헤드(head))만 새 데이터로
+# 미리 학습한 모델의 앞부분인 백본(backbone)은 그대로 두고 마지막 층인 헤드(head)만 새 데이터로
 # 학습하는 미세 조정(fine-tuning)은 흔한 작업입니다. 백본을 "얼린다"며 파라미터에
 # `requires_grad=False`를 주는 것으로 끝내기 쉬운데, 실수 3에서 봤듯이 그것만으로는 백본 안의 배치
 # 정규화 층의 이동 통계가 얼지 않습니다.

@@ -21,7 +21,8 @@
 #
 # - `momentum`이 새 값의 비중인가, 기존 값의 비중인가
 # - 이동 분산(running variance)의 처음 값이 1인가, 0인가
-# - 정규화에 편향 분산(biased variance)을 쓰는가, 불편 분산(unbiased variance)을 쓰는가
+# - 정규화에 편향 분산(biased variance, $n$으로 나눈 분산)을 쓰는가, 불편 분산(unbiased variance,
+#   $n-1$로 나눈 분산)을 쓰는가
 # - 이동 분산에 어느 분산을 넣는가
 #
 # 이번 강의에서는 같은 입력을 PyTorch와 각 교재의 관례로 계산해서, 그 차이가 숫자로 얼마나 되는지
@@ -50,7 +51,7 @@ from bnref.course.printing import fmt, markdown_table
 # 시작합니다. 학습 단계의 본문은 학생이 채우는 부분이라, 아래는 설명이 정한 대로 채운 것입니다.
 
 # %%
-# 출처: CS231n 과제 2 뼈대 코드 cs231n/layers.py 의 batchnorm_forward (설명, 기본값, 저장 방식).
+# 출처: CS231n 과제 2 뼈대 코드 cs231n/layers.py의 batchnorm_forward (설명, 기본값, 저장 방식).
 # 본문은 설명대로: 정규화와 이동 분산 모두 보정하지 않은 분산(np.var, ddof=0). cache는 생략.
 def cs231n_batchnorm_forward(x, gamma, beta, bn_param):
     mode = bn_param["mode"]
@@ -366,6 +367,46 @@ print("처음 값의 비중, 새 값의 비중이 0.001일 때 0.999^k:", fmt([0
 # 작은 미니배치에서는 평가 모드의 출력이 체계적으로 조금 커집니다.
 
 # %% [markdown]
+# ## 첫 스텝 뒤의 큰 차이는 어디서 오나
+#
+# "평가 출력 차이" 표의 1 스텝 열에서 CS231n은 PyTorch와 크게 다릅니다. 이동 분산이 0에서 시작해 첫 스텝
+# 뒤에는 배치 분산의 0.1배뿐이니 그 탓이라고 생각하기 쉽지만, 그것만은 아닙니다. 이동 평균도 두 구현
+# 모두 0에서 시작하므로, 첫 스텝 뒤의 이동 평균은 배치 평균의 0.1배입니다. 평가할 때 평균이 거의 빠지지
+# 않은 값을 작은 이동 분산의 제곱근으로 나누니, 빠지지 않은 평균까지 함께 크게 부풀려집니다. 이동 평균만
+# 참 평균으로 바꿔 넣고 같은 비교를 해 봅니다.
+
+# %%
+first_torch, first_cs = results["PyTorch nn.BatchNorm1d"][1], results["CS231n"][1]
+
+
+def eval_difference(running_mean):
+    """1 스텝 뒤의 이동 분산은 그대로 두고 이동 평균만 바꿔서, CS231n과 PyTorch의 평가 출력 차이(특성마다 최댓값)."""
+    torch_out = torch.nn.functional.batch_norm(test_batch, running_mean, first_torch["running_var"], training=False)
+    bn_param = {"mode": "test", "running_mean": running_mean.numpy(),
+                "running_var": first_cs["running_var"].numpy()}
+    cs_out = cs231n_batchnorm_forward(test_batch.numpy(), np.ones(3, dtype=np.float32),
+                                      np.zeros(3, dtype=np.float32), bn_param)
+    return (torch.from_numpy(cs_out) - torch_out).abs().amax(dim=0)
+
+
+as_recorded = eval_difference(first_torch["running_mean"])  # CS231n의 이동 평균도 같습니다
+mean_fixed = eval_difference(true_mean)
+print("1 스텝 뒤 이동 평균 / 참 평균:         ", fmt(first_torch["running_mean"] / true_mean))
+print("1 스텝 뒤 CS231n 이동 분산 / 참 분산:  ", fmt(first_cs["running_var"] / true_std**2))
+print("평가 출력 차이, 특성마다 최댓값:       ", fmt(as_recorded))
+print("이동 평균만 참 평균으로 바꾸었을 때:   ", fmt(mean_fixed))
+worst = int(as_recorded.argmax())
+share = 1 - (mean_fixed[worst] / as_recorded[worst]).item()
+print(f"차이가 가장 큰 {worst + 1}번째 특성에서 이동 평균을 바로잡으면 차이가 {share:.0%} 줄어듭니다: "
+      + ("그 차이의 절반 이상이 아직 참 평균의 0.1배쯤인 이동 평균 탓입니다." if share >= 0.5
+         else "그 차이는 주로 작은 이동 분산에서 옵니다."))
+
+# %% [markdown]
+# 이동 분산이 작은 것은 나누는 수를 바꿀 뿐이고, 그 효과가 얼마나 커지는지는 나뉘는 값에 달려 있습니다.
+# 평균이 빠지지 않은 값은 참 평균에서 먼 만큼 크므로, 참 평균이 표준편차에 비해 큰 특성일수록 차이가 큽니다.
+# 참 평균이 0.5로 작은 세 번째 특성에서는 이동 평균을 바로잡아도 차이가 줄지 않습니다.
+
+# %% [markdown]
 # ## 옮겨 쓸 때의 번역표
 #
 # | 가져온 곳 | PyTorch로 옮길 때 |
@@ -381,14 +422,16 @@ print("처음 값의 비중, 새 값의 비중이 0.001일 때 0.999^k:", fmt([0
 # %% [markdown]
 # ## 연습 문제
 #
-# **1.** CS231n 관례로 학습한 모델을 평가 모드로 쓸 때, 학습 첫 스텝 직후라면 이동 분산은 참 분산의 몇 배쯤일까요?
+# **1.** CS231n 관례로 학습한 모델을 평가 모드로 쓸 때, 학습 첫 스텝 직후라면 이동 분산은 참 분산의 몇
+# 배쯤일까요? 평균이 제대로 빠진다면 평가 출력은 몇 배로 커질까요?
 #
 # <details markdown="1">
 # <summary>풀이</summary>
 #
-# 처음 값이 0이고 새 값의 비중이 0.1이므로, 첫 스텝 뒤의 이동 분산은 배치 분산의 0.1배입니다. 그 값으로
-# 나누면 평가 출력은 $1/\sqrt{0.1}$배로 커집니다. 위 "스텝이 쌓이면" 표의 1 스텝 열에서 그
-# 차이를 볼 수 있습니다.
+# 처음 값이 0이고 새 값의 비중이 0.1이므로, 첫 스텝 뒤의 이동 분산은 배치 분산의 0.1배, 곧 참 분산의
+# 0.1배쯤입니다("첫 스텝 뒤의 큰 차이는 어디서 오나"에서 출력한 비). 평균이 제대로 빠진다면 그 제곱근으로
+# 나눈 평가 출력은 $1/\sqrt{0.1} \approx 3.2$배로 커집니다. 실제로는 이동 평균도 아직 참 평균의 0.1배쯤이라
+# 평균이 거의 빠지지 않으므로, 평균이 표준편차에 비해 큰 특성에서는 출력이 이보다 훨씬 크게 어긋납니다.
 #
 # </details>
 #
@@ -410,7 +453,7 @@ print("처음 값의 비중, 새 값의 비중이 0.001일 때 0.999^k:", fmt([0
 # <summary>풀이</summary>
 #
 # `momentum=0.001`로 새 값의 비중을 맞출 수 있습니다. 남는 차이는 세 가지입니다. 정규화에 편향 분산을
-# 쓰고 ε를 더하며, 이동 통계로 표준편차가 아니라 분산을 누적합니다. 표준편차의 평균과 분산의 평균의
+# 쓰고 ε을 더하며, 이동 통계로 표준편차가 아니라 분산을 누적합니다. 표준편차의 평균과 분산의 평균의
 # 제곱근은 같지 않으므로 이동 통계도 정확히 같아지지는 않습니다.
 #
 # </details>

@@ -1,7 +1,7 @@
-"""bnref 대 torch 의 네이티브 BatchNorm: 정방향+역전파 시간과 float64 기준값 대비 오차.
+"""bnref 대 torch의 네이티브 BatchNorm: 순전파+역전파 시간과 float64 기준값 대비 오차.
 
 실행: ``python -m bnref.course.bench`` (또는 ``make bench``). 시험(test)이 아니라 측정입니다.
-CPU, float32, 훈련 모드. 두 구현을 번갈아(interleaved) 여러 번 돌려 중앙값(median)을 비교합니다.
+CPU, float32, 학습 모드. 두 구현을 번갈아(interleaved) 여러 번 돌려 중앙값(median)을 비교합니다.
 """
 import argparse
 import statistics

@@ -8,7 +8,7 @@
 - :func:`mlp`, :func:`cnn`: 배치 정규화 없음(``norm=None``), bnref의 BatchNorm(``"bn"``),
   잡음 섞인 BatchNorm(``"noisy_bn"``, :class:`NoisyBatchNorm`) 중에서 고르는 작은 모델.
 - :func:`train`: 시드 고정 SGD. 스텝마다 미니배치 손실을, 에폭마다 학습·테스트 손실과 정확도를
-  기록한 :class:`History` 를 돌려줍니다.
+  기록한 :class:`History`를 돌려줍니다.
 
 기본 자료형은 float64입니다. 모델이 작아서 속도 차이가 거의 없고, float32의 합은 스레드 수에
 따라 마지막 자리가 달라지는데 학습을 수백 스텝 반복하면 그 차이가 출력하는 자릿수까지 자랄 수
@@ -47,7 +47,7 @@ class Digits:
 def load_digits(test_size: float = 0.25, seed: int = 0, dtype=torch.float64) -> Digits:
     """scikit-learn의 digits(1,797장, 8×8, 픽셀 값 0..16)를 섞어 나누고 픽셀마다 정규화합니다 (standardise).
 
-    분할은 클래스 비율을 유지하며(stratify) ``seed`` 로 고정합니다. 정규화에 쓰는 픽셀별
+    분할은 클래스 비율을 유지하며(stratify) ``seed``로 고정합니다. 정규화에 쓰는 픽셀별
     평균과 표준편차는 학습 데이터에서만 구합니다. 테스트 데이터의 통계를 쓰면 테스트 데이터를
     미리 엿보는 셈이기 때문입니다. 모든 이미지에서 0인 가장자리 픽셀은 표준편차가 0이라 1로 나눕니다.
 
@@ -77,9 +77,9 @@ def load_digits(test_size: float = 0.25, seed: int = 0, dtype=torch.float64) -> 
 class NoisyBatchNorm(nn.Module):
     """배치 정규화 뒤에 채널마다 무작위 스케일과 시프트를 곱하고 더합니다 (Santurkar 외, 2018).
 
-    학습 모드의 스텝마다 채널 c에 새 잡음 ``s_c ~ U(1/scale, scale)``, ``t_c ~ U(−shift, shift)``
-    를 뽑아 ``y = s·BN(x) + t`` 로 만듭니다. 그래서 다음 층이 받는 분포의 평균과 분산이 스텝마다
-    흔들립니다. 평가 모드에서는 잡음 없이 ``BN(x)`` 만 돌려줍니다. 잡음은 모듈 자신의 생성기
+    학습 모드의 스텝마다 채널 c에 새 잡음 ``s_c ~ U(1/scale, scale)``, ``t_c ~ U(−shift, shift)``를
+    뽑아 ``y = s·BN(x) + t``로 만듭니다. 그래서 다음 층이 받는 분포의 평균과 분산이 스텝마다
+    흔들립니다. 평가 모드에서는 잡음 없이 ``BN(x)``만 돌려줍니다. 잡음은 모듈 자신의 생성기
     (``seed``)로 뽑으므로 전역 난수 상태와 상관없이 매번 같습니다.
 
     >>> layer = NoisyBatchNorm(bnref.BatchNorm1d(3), shift=1.0, scale=2.0)
@@ -131,10 +131,10 @@ def _scale_init(model: nn.Module, init_scale: float) -> None:
 
 def mlp(norm: str | None = None, *, hidden: int = 64, depth: int = 2, activation: str = "relu",
         init_scale: float = 1.0, seed: int = 0, dtype=torch.float64) -> nn.Sequential:
-    """64 → (Linear → [BN] → 활성화) × depth → 10 인 다층 퍼셉트론(MLP).
+    """64 → (Linear → [BN] → 활성화) × depth → 10인 다층 퍼셉트론(MLP).
 
     BN이 있으면 그 앞 Linear의 편향은 뺍니다: BN이 평균을 빼면서 어차피 지워 버리기 때문입니다.
-    가중치는 torch 기본 초기화에 ``init_scale`` 을 곱한 값이고, ``seed`` 로 고정합니다
+    가중치는 torch 기본 초기화에 ``init_scale``을 곱한 값이고, ``seed``로 고정합니다
     (전역 난수 상태는 건드리지 않습니다).
 
     >>> model = mlp("bn", depth=1)
@@ -162,7 +162,7 @@ def cnn(norm: str | None = None, *, channels: tuple[int, int] = (8, 16), init_sc
         seed: int = 0, dtype=torch.float64) -> nn.Sequential:
     """8×8 이미지용 작은 합성곱 신경망(CNN): (Conv3×3 → [BN2d] → ReLU → MaxPool2) × 2 → Linear.
 
-    공간 크기는 8×8 → 4×4 → 2×2 로 줄고, 마지막 층은 ``channels[1]·2·2`` 개 특성을 받습니다.
+    공간 크기는 8×8 → 4×4 → 2×2로 줄고, 마지막 층은 ``channels[1]·2·2`` 개 특성을 받습니다.
 
     >>> model = cnn("bn")
     >>> model(torch.zeros(2, 1, 8, 8, dtype=torch.float64)).shape
@@ -185,10 +185,10 @@ def cnn(norm: str | None = None, *, channels: tuple[int, int] = (8, 16), init_sc
 # ---------------------------------------------------------------- training
 @dataclass
 class History:
-    """학습 기록. ``step_loss`` 는 스텝마다의 미니배치 손실입니다. 에폭마다의 값 가운데
-    ``train_loss``/``train_acc`` 는 그 에폭 미니배치들의 평균(학습 모드, 따로 계산하지 않고 학습하며
-    얻은 값)이고, ``test_loss``/``test_acc`` 는 테스트 데이터를 평가 모드로 잰 값이며 0번째 항목은
-    학습 전입니다. 손실이 발산하면(NaN/Inf) ``diverged`` 가 True이고 그 자리에서 멈춥니다."""
+    """학습 기록. ``step_loss``는 스텝마다의 미니배치 손실입니다. 에폭마다의 값 가운데
+    ``train_loss``/``train_acc``는 그 에폭 미니배치들의 평균(학습 모드, 따로 계산하지 않고 학습하며
+    얻은 값)이고, ``test_loss``/``test_acc``는 테스트 데이터를 평가 모드로 잰 값이며 0번째 항목은
+    학습 전입니다. 손실이 발산하면(NaN/Inf) ``diverged``가 True이고 그 자리에서 멈춥니다."""
 
     step_loss: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -218,12 +218,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
 
 def train(model: nn.Module, data: Digits, *, epochs: int, lr: float, batch_size: int | None = None,
           momentum: float = 0.0, seed: int = 0, on_step=None) -> History:
-    """SGD로 ``epochs`` 에폭 학습하고 :class:`History` 를 돌려줍니다.
+    """SGD로 ``epochs`` 에폭 학습하고 :class:`History`를 돌려줍니다.
 
-    ``batch_size=None`` 이면 학습 데이터 전체가 한 미니배치입니다(full batch, 에폭당 한 스텝).
-    미니배치 순서는 ``seed`` 로 고정한 생성기로 에폭마다 새로 섞고, 크기가 모자란 마지막 조각은
-    버립니다(샘플 하나짜리 배치는 BN이 학습 모드에서 거절합니다). ``on_step(step, model)`` 을
-    주면 스텝마다(매개변수를 갱신한 뒤) 부릅니다. 손실이 NaN/Inf가 되면 멈추고 ``diverged=True``.
+    ``batch_size=None``이면 학습 데이터 전체가 한 미니배치입니다(full batch, 에폭당 한 스텝).
+    미니배치 순서는 ``seed``로 고정한 생성기로 에폭마다 새로 섞고, 크기가 모자란 마지막 조각은
+    버립니다(샘플 하나짜리 배치는 BN이 학습 모드에서 거절합니다). ``on_step(step, model)``을
+    주면 스텝마다(파라미터를 갱신한 뒤) 부릅니다. 손실이 NaN/Inf가 되면 멈추고 ``diverged=True``.
 
     >>> data = load_digits()
     >>> h = train(mlp("bn"), data, epochs=2, lr=0.1, batch_size=512)

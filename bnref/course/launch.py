@@ -1,17 +1,17 @@
 """여러 프로세스를 띄워 한 함수를 돌리는 작은 실행기 (launcher).
 
-``spawn(fn, world_size, args)`` 는 ``torch.multiprocessing.spawn`` 처럼 프로세스를
-``world_size`` 개 띄우고 각 프로세스에서 ``fn(rank, *args)`` 를 부릅니다. 다른 점은 셋입니다.
+``spawn(fn, world_size, args)``는 ``torch.multiprocessing.spawn``처럼 프로세스를
+``world_size`` 개 띄우고 각 프로세스에서 ``fn(rank, *args)``를 부릅니다. 다른 점은 셋입니다.
 
-- 각 프로세스는 ``fn`` 을 부르기 전에 gloo 프로세스 그룹(process group)에 이미 들어가 있습니다.
+- 각 프로세스는 ``fn``을 부르기 전에 gloo 프로세스 그룹(process group)에 이미 들어가 있습니다.
   만나는 곳(rendezvous)은 임시 파일(``file://``)이라 포트를 고를 일이 없고, 둘이 동시에 돌아도
   부딪히지 않습니다.
-- ``fn`` 의 반환값을 rank 순서의 리스트로 돌려줍니다 (텐서, 수, 리스트, 딕셔너리).
+- ``fn``의 반환값을 rank 순서의 리스트로 돌려줍니다 (텐서, 수, 리스트, 딕셔너리).
 - 모든 프로세스를 ``timeout`` 초 안에 거둡니다. 한 프로세스가 실패하면 나머지를 끝내고 그
-  traceback 을 담은 ``RuntimeError`` 를 올리고, 시간이 넘으면 ``TimeoutError`` 를 올립니다.
+  traceback을 담은 ``RuntimeError``를 올리고, 시간이 넘으면 ``TimeoutError``를 올립니다.
   어느 경우에도 이 함수가 돌아온 뒤 살아 있는 자식 프로세스는 없습니다.
 
-``fn`` 은 모듈의 최상위 함수여야 합니다: spawn 방식은 함수를 이름으로 pickle 하므로, Jupyter
+``fn``은 모듈의 최상위 함수여야 합니다: spawn 방식은 함수를 이름으로 pickle 하므로, Jupyter
 셀에서 정의한 함수는 자식 프로세스가 찾지 못합니다.
 """
 
@@ -29,12 +29,12 @@ import torch.multiprocessing as mp
 
 
 def spawn(fn, world_size, args=(), *, timeout=180.0, backend="gloo", threads=1):
-    """``world_size`` 개 프로세스에서 ``fn(rank, *args)`` 를 돌리고 반환값들을 rank 순서로 돌려줍니다.
+    """``world_size`` 개 프로세스에서 ``fn(rank, *args)``를 돌리고 반환값들을 rank 순서로 돌려줍니다.
 
     Args:
         fn: 모듈 최상위 함수. 프로세스 그룹이 초기화된 뒤에 불립니다.
         world_size: 띄울 프로세스 수.
-        args: ``fn`` 에 rank 다음으로 넘길 인자들 (pickle 가능해야 합니다).
+        args: ``fn``에 rank 다음으로 넘길 인자들 (pickle 가능해야 합니다).
         timeout: 전체에 허용할 초. 집합 통신(collective) 하나의 제한 시간이기도 합니다.
         backend: ``torch.distributed`` 백엔드. Default: ``"gloo"`` (CPU).
         threads: 프로세스마다 ``torch.set_num_threads`` 값. 코어보다 많은 프로세스가 스레드까지
@@ -64,8 +64,8 @@ def spawn(fn, world_size, args=(), *, timeout=180.0, backend="gloo", threads=1):
 def run_in_order(rank, jobs):
     """한 번 띄운 프로세스들에서 작업 여럿을 차례로 돌립니다: ``spawn(run_in_order, W, (jobs,))``.
 
-    프로세스를 띄우는 비용(각자 torch 를 import)이 작업보다 클 때 씁니다. ``jobs`` 는
-    ``[(fn, args), ...]`` 이고, 각 rank 는 ``[fn(rank, *args), ...]`` 를 돌려줍니다.
+    프로세스를 띄우는 비용(각자 torch를 import)이 작업보다 클 때 씁니다. ``jobs``는
+    ``[(fn, args), ...]``이고, 각 rank는 ``[fn(rank, *args), ...]``를 돌려줍니다.
     """
     return [fn(rank, *args) for fn, args in jobs]
 
