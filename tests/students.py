@@ -111,8 +111,8 @@ def running_ok_in_place(x, running_mean, running_var, momentum=0.1):
 
 
 def running_biased_running_var(x, running_mean, running_var, momentum=0.1):
-    mu = x.mean(0)
-    return running_mean + momentum * (mu - running_mean), running_var + momentum * (x.var(0, correction=0) - running_var)
+    mu, var = x.mean(0), x.var(0, correction=0)
+    return running_mean + momentum * (mu - running_mean), running_var + momentum * (var - running_var)
 
 
 def running_momentum_reversed(x, running_mean, running_var, momentum=0.1):
@@ -219,7 +219,7 @@ def bn2d_view_after_transpose(x, gamma, beta, eps=1e-5):
         + beta.view(1, -1, 1, 1)
 
 
-# ================================================================ 5. batch_norm_backward(dy, x, rm, rv, gamma, training, eps)
+# ================================================================ 5. batch_norm_backward(dy, x, rm, rv, γ, training, eps)
 def _staged(dy, x, gamma, eps, keep_mean_path=True, keep_var_path=True):
     """강의 6처럼 계산 그래프를 한 단계씩 거꾸로 (학습 모드)."""
     n = x.shape[0]

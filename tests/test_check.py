@@ -21,14 +21,14 @@ import pytest
 import torch
 
 import students
-from bnref.course import check, mistakes
+from bnref.course import check, exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 
 CHECKS = {"train": check.batch_norm_train, "running": check.update_running_stats, "eval": check.batch_norm_eval,
           "bn2d": check.batch_norm_2d, "backward": check.batch_norm_backward, "group": check.group_norm}
-EXERCISES = [check.BATCH_NORM_TRAIN, check.UPDATE_RUNNING_STATS, check.BATCH_NORM_EVAL, check.BATCH_NORM_2D,
-             check.BATCH_NORM_BACKWARD, check.GROUP_NORM]
+EXERCISES = [exercises.BATCH_NORM_TRAIN, exercises.UPDATE_RUNNING_STATS, exercises.BATCH_NORM_EVAL,
+             exercises.BATCH_NORM_2D, exercises.BATCH_NORM_BACKWARD, exercises.GROUP_NORM]
 
 # 답안 이름 -> 검사기가 대야 할 실수의 이름 (None: 통과). 답안은 tests/students.py.
 EXPECTED = {
@@ -434,7 +434,7 @@ def test_inputs_include_what_exposes_mistakes(ex):
     assert all(x.size(1) > 1 for x in main), "C > 1"
     assert any(not x.is_contiguous() for x in main), "a non-contiguous input"
     assert any(x.mean().abs() >= 100 or x.mean(0).abs().max() >= 100 for x in main), "means far from zero"
-    if ex in (check.BATCH_NORM_2D, check.GROUP_NORM):
+    if ex in (exercises.BATCH_NORM_2D, exercises.GROUP_NORM):
         assert all(x.dim() == 4 for x in main)
     else:
         assert min(len(x) for x in main) <= 2 and max(len(x) for x in main) >= 64, "n = 2 (or 1) and large n"

@@ -37,20 +37,17 @@ Examples::
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import math
-import random
 import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from bnref import functional, norms
-from bnref.course import mistakes as known
+from bnref.course import exercises
+from bnref.course.exercises import Exercise, Probe
 from bnref.course.printing import fmt
 
 __all__ = ["CheckResult", "batch_norm_train", "update_running_stats", "batch_norm_eval", "batch_norm_2d",
@@ -78,246 +75,6 @@ class CheckResult:
     mistake: str | None
     message: str
     inputs: dict | None = field(default=None, repr=False, compare=False)
-
-
-# ================================================================ 입력
-@functools.cache
-def _uniform(shape: tuple, seed: int) -> torch.Tensor:
-    # 평균 0, 표준편차 1인 균등분포. torch 의 난수와 달리 random.random() 의 수열은 파이썬 판과
-    # 플랫폼이 바뀌어도 같으므로, 판정에 찍히는 숫자가 어디서나 같습니다.
-    rng = random.Random(seed)
-    values = [(2 * rng.random() - 1) * math.sqrt(3) for _ in range(math.prod(shape))]
-    return torch.tensor(values, dtype=torch.float64).reshape(shape)
-
-
-def _randn(*shape, seed, mean=0.0, std=1.0):
-    """(N, C, ...) 모양의 새 텐서. mean, std 는 숫자이거나 채널마다 값 하나씩인 리스트."""
-    per_channel = [1, -1] + [1] * (len(shape) - 2)
-    mean, std = (torch.tensor(v, dtype=torch.float64).reshape(per_channel) if isinstance(v, list) else v
-                 for v in (mean, std))
-    return _uniform(shape, seed) * std + mean
-
-
-def _transposed(n, c, *, seed, mean=0.0, std=1.0):
-    """(N, C) 모양이지만 메모리에서는 (C, N)인, 연속이 아닌 텐서 (x.t() 처럼)."""
-    mean, std = (torch.tensor(v, dtype=torch.float64).reshape(-1, 1) if isinstance(v, list) else v
-                 for v in (mean, std))
-    return (_uniform((c, n), seed) * std + mean).t()
-
-
-def _vec(*values):
-    return torch.tensor(values, dtype=torch.float64)
-
-
-@dataclass(frozen=True)
-class Probe:
-    """검사 입력 하나. ``make()`` 는 부를 때마다 새 입력을 만듭니다 (함수가 입력을 바꿔도 다음에 영향 없음)."""
-
-    key: str
-    label: str
-    make: Callable[[], dict]
-
-
-# ================================================================ 연습 문제
-@dataclass(frozen=True)
-class Exercise:
-    name: str
-    signature: str
-    outputs: tuple             # 출력의 이름 ("y",) 또는 ("dx", "dγ", "dβ")
-    returns: str               # 돌려줄 값의 설명
-    probes: tuple
-    reference: Callable        # bnref 로 계산한 정답, 시그니처는 독자의 함수와 같음
-    mistakes: tuple
-    frozen: tuple              # 함수가 바꾸면 안 되는 입력
-    in_place_mistake: dict = field(default_factory=dict)   # 입력 이름 -> 그 입력을 바꾼 실수의 key
-    in_place_result: tuple = ()  # None 을 돌려주면 대신 결과로 읽을 (제자리에서 갱신된) 입력
-    raised_as: dict = field(default_factory=dict)  # 예외 메시지의 일부 -> (그 예외가 드러내는 실수의 key, 설명)
-
-
-def _ref_train(x, gamma, beta, eps=1e-5):
-    return functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
-
-
-def _ref_running(x, running_mean, running_var, momentum=0.1):
-    running_mean, running_var = running_mean.clone(), running_var.clone()
-    functional.batch_norm(x, running_mean, running_var, training=True, momentum=momentum)
-    return running_mean, running_var
-
-
-def _ref_eval(x, running_mean, running_var, gamma, beta, eps=1e-5):
-    return functional.batch_norm(x, running_mean, running_var, gamma, beta, training=False, eps=eps)
-
-
-def _ref_backward(dy, x, running_mean, running_var, gamma, training, eps=1e-5):
-    x, gamma = x.detach().clone().requires_grad_(), gamma.detach().clone().requires_grad_()
-    beta = torch.zeros_like(gamma, requires_grad=True)
-    with torch.enable_grad():
-        y = functional.batch_norm(x, running_mean.clone(), running_var.clone(), gamma, beta, training, eps=eps)
-        # 손실 Σ y·dy 의 기울기 = dy 를 흘려보낸 기울기. y.backward(dy) 는 처음 부를 때 sympy 를 import 해서
-        # 1초 넘게 걸리므로 스칼라 손실로 부릅니다.
-        (y * dy).sum().backward()
-    return x.grad, gamma.grad, beta.grad
-
-
-def _ref_group_norm(x, num_groups, gamma, beta, eps=1e-5):
-    return norms.group_norm(x, num_groups, gamma, beta, eps)
-
-
-_ONES3, _ZEROS3 = _vec(1, 1, 1), _vec(0, 0, 0)
-
-BATCH_NORM_TRAIN = Exercise(
-    "batch_norm_train", "batch_norm_train(x, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
-    probes=(
-        Probe("four", "샘플 4개, 특성 3개, γ = 1, β = 0", lambda: dict(
-            x=_randn(4, 3, seed=1, std=10, mean=50), gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
-        Probe("two", "샘플 2개, 특성 5개", lambda: dict(
-            x=_randn(2, 5, seed=2, std=3), gamma=_randn(5, seed=3, std=0.5, mean=1), beta=_randn(5, seed=4),
-            eps=1e-5)),
-        Probe("many", "샘플 1000개, 평균 1000 근처", lambda: dict(
-            x=_randn(1000, 4, seed=5, std=3, mean=[1000, 1005, 995, 1010]), gamma=_randn(4, seed=6, std=0.5, mean=1),
-            beta=_randn(4, seed=7), eps=1e-5)),
-        Probe("tiny", "분산이 ε인 특성과 값이 모두 같은 특성, γ = 1, β = 0", lambda: dict(
-            x=_tiny_variance_features(), gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
-        Probe("strided", "연속이 아닌(전치한) 입력", lambda: dict(
-            x=_transposed(6, 3, seed=8, std=2, mean=[1, -1, 3]), gamma=_randn(3, seed=9, std=0.5, mean=1),
-            beta=_randn(3, seed=10), eps=1e-5)),
-    ),
-    reference=_ref_train, mistakes=known.BATCH_NORM_TRAIN, frozen=("x", "gamma", "beta"))
-
-
-def _tiny_variance_features():
-    """(16, 3): 특성 0은 편향 분산이 정확히 ε, 특성 1은 보통, 특성 2는 값이 모두 7."""
-    u = _randn(16, 2, seed=12)
-    u = (u - u.mean(dim=0)) / u.std(dim=0, unbiased=False)
-    return torch.stack([u[:, 0] * math.sqrt(1e-5) + 0.5, u[:, 1], torch.full((16,), 7.0, dtype=torch.float64)], 1)
-
-
-UPDATE_RUNNING_STATS = Exercise(
-    "update_running_stats", "update_running_stats(x, running_mean, running_var, momentum=0.1)",
-    ("running_mean", "running_var"), "새 running_mean과 running_var, 두 텐서의 tuple",
-    probes=(
-        Probe("first", "샘플 4개, 처음 값(평균 0, 분산 1), momentum = 0.1", lambda: dict(
-            x=_randn(4, 3, seed=21, std=10, mean=50), running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(),
-            momentum=0.1)),
-        Probe("two", "샘플 2개, momentum = 0.3", lambda: dict(
-            x=_randn(2, 5, seed=22, std=3), running_mean=_randn(5, seed=23),
-            running_var=_randn(5, seed=24, std=0.5, mean=2), momentum=0.3)),
-        Probe("many", "샘플 1000개, 평균 1000 근처, momentum = 0.01", lambda: dict(
-            x=_randn(1000, 4, seed=25, std=3, mean=1000), running_mean=_randn(4, seed=26, mean=990),
-            running_var=_randn(4, seed=27, std=0.5, mean=8), momentum=0.01)),
-        Probe("strided", "연속이 아닌(전치한) 입력, momentum = 0.2", lambda: dict(
-            x=_transposed(6, 3, seed=28, std=2), running_mean=_randn(3, seed=29),
-            running_var=_randn(3, seed=30, std=0.5, mean=2), momentum=0.2)),
-    ),
-    reference=_ref_running, mistakes=known.UPDATE_RUNNING_STATS, frozen=("x",),
-    in_place_result=("running_mean", "running_var"))
-
-
-BATCH_NORM_EVAL = Exercise(
-    "batch_norm_eval", "batch_norm_eval(x, running_mean, running_var, gamma, beta, eps=1e-5)", ("y",),
-    "x와 모양이 같은 텐서 y",
-    probes=(
-        Probe("four", "샘플 4개, γ = 1, β = 0", lambda: dict(
-            x=_randn(4, 3, seed=41, std=10, mean=50), running_mean=_vec(45, 55, 50), running_var=_vec(64, 144, 100),
-            gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
-        Probe("one", "샘플 하나", lambda: dict(
-            x=_randn(1, 3, seed=42, std=2), running_mean=_randn(3, seed=43), running_var=_vec(2, 0.5, 1),
-            gamma=_randn(3, seed=44, std=0.5, mean=1), beta=_randn(3, seed=45), eps=1e-5)),
-        Probe("many", "샘플 1000개, 평균 1000 근처", lambda: dict(
-            x=_randn(1000, 4, seed=46, std=3, mean=1000), running_mean=_vec(999, 1001, 1000, 1002),
-            running_var=_vec(9, 4, 16, 1), gamma=_randn(4, seed=47, std=0.5, mean=1), beta=_randn(4, seed=48),
-            eps=1e-5)),
-        Probe("zero_var", "running_var가 0인 특성, γ = 1, β = 0", lambda: dict(
-            x=_randn(5, 3, seed=49), running_mean=_vec(0.5, 0.25, -0.5), running_var=_vec(2, 0, 0.5),
-            gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
-        Probe("strided", "연속이 아닌(전치한) 입력", lambda: dict(
-            x=_transposed(6, 3, seed=50, std=2), running_mean=_randn(3, seed=51), running_var=_vec(3, 0.5, 1.5),
-            gamma=_randn(3, seed=52, std=0.5, mean=1), beta=_randn(3, seed=53), eps=1e-5)),
-    ),
-    reference=_ref_eval, mistakes=known.BATCH_NORM_EVAL, frozen=("x", "running_mean", "running_var", "gamma", "beta"),
-    in_place_mistake={"running_mean": "updates_running_in_eval", "running_var": "updates_running_in_eval"},
-    # F.batch_norm(training=True) 이나 학습 모드의 층을 부르면 샘플 하나인 입력에서 이 예외가 납니다.
-    raised_as={"Expected more than 1 value per channel when training": (
-        "batch_stats_in_eval", "학습 모드의 정규화(training=True)는 샘플이 하나인 배치를 받지 않습니다.")})
-
-
-BATCH_NORM_2D = Exercise(
-    "batch_norm_2d", "batch_norm_2d(x, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
-    probes=(
-        Probe("small", "(N, C, H, W) = (2, 3, 1, 2), γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 3, 1, 2, seed=61, std=2, mean=[5, -3, 0]), gamma=_ONES3.clone(), beta=_ZEROS3.clone(),
-            eps=1e-5)),
-        Probe("channels_last", "channels_last 메모리 배치, (4, 3, 5, 5), 채널마다 평균이 다름", lambda: dict(
-            x=_randn(4, 3, 5, 5, seed=62, std=[1, 5, 2], mean=[10, -20, 300]).to(memory_format=torch.channels_last),
-            gamma=_randn(3, seed=63, std=0.5, mean=1), beta=_randn(3, seed=64), eps=1e-5)),
-        Probe("constant", "값이 모두 같은 채널, γ = 1, β = 0", lambda: dict(
-            x=_randn(3, 2, 2, 2, seed=65).index_fill(1, torch.tensor([1]), 4.0), gamma=_vec(1, 1),
-            beta=_vec(0, 0), eps=1e-5)),
-        Probe("sliced", "연속이 아닌(잘라 낸) 입력, (2, 4, 3, 3)", lambda: dict(
-            x=_randn(2, 4, 3, 6, seed=66, std=3, mean=1)[..., ::2], gamma=_randn(4, seed=67, std=0.5, mean=1),
-            beta=_randn(4, seed=68), eps=1e-5)),
-    ),
-    reference=_ref_train, mistakes=known.BATCH_NORM_2D, frozen=("x", "gamma", "beta"))
-
-
-_GAMMA_BW = _vec(1.5, 0.5, -2.0)
-
-BATCH_NORM_BACKWARD = Exercise(
-    "batch_norm_backward", "batch_norm_backward(dy, x, running_mean, running_var, gamma, training, eps=1e-5)",
-    ("dx", "dγ", "dβ"), "세 텐서 dx, dgamma, dbeta의 tuple (모양은 차례로 x, gamma, gamma와 같음)",
-    probes=(
-        Probe("four", "학습 모드, 샘플 4개, 특성 3개", lambda: dict(
-            dy=_randn(4, 3, seed=81, mean=0.3), x=_randn(4, 3, seed=82, std=3, mean=2),
-            running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(), gamma=_GAMMA_BW.clone(), training=True,
-            eps=1e-5)),
-        Probe("two", "학습 모드, 샘플 2개", lambda: dict(
-            dy=_randn(2, 5, seed=83, mean=-0.2), x=_randn(2, 5, seed=84, std=2), running_mean=torch.zeros(5,
-            dtype=torch.float64), running_var=torch.ones(5, dtype=torch.float64),
-            gamma=_randn(5, seed=85, std=0.5, mean=1), training=True, eps=1e-5)),
-        Probe("many", "학습 모드, 샘플 64개, 평균 1000 근처", lambda: dict(
-            dy=_randn(64, 3, seed=86, mean=0.1), x=_randn(64, 3, seed=87, std=3, mean=1000),
-            running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(), gamma=_GAMMA_BW.clone(), training=True,
-            eps=1e-5)),
-        Probe("strided", "학습 모드, 연속이 아닌(전치한) x와 dy", lambda: dict(
-            dy=_transposed(6, 4, seed=88, mean=0.2), x=_transposed(6, 4, seed=89, std=2),
-            running_mean=torch.zeros(4, dtype=torch.float64), running_var=torch.ones(4, dtype=torch.float64),
-            gamma=_randn(4, seed=90, std=0.5, mean=1), training=True, eps=1e-5)),
-        Probe("eval", "평가 모드, 샘플 4개", lambda: dict(
-            dy=_randn(4, 3, seed=91, mean=0.3), x=_randn(4, 3, seed=92, std=3, mean=2),
-            running_mean=_vec(1, 0, -1), running_var=_vec(4, 1, 0.25), gamma=_GAMMA_BW.clone(), training=False,
-            eps=1e-5)),
-        Probe("eval_many", "평가 모드, 샘플 16개, 평균 1000 근처", lambda: dict(
-            dy=_randn(16, 3, seed=93), x=_randn(16, 3, seed=94, std=3, mean=1000),
-            running_mean=_vec(999, 1001, 1000), running_var=_vec(9, 4, 16), gamma=_GAMMA_BW.clone(),
-            training=False, eps=1e-5)),
-    ),
-    reference=_ref_backward, mistakes=known.BATCH_NORM_BACKWARD,
-    frozen=("dy", "x", "running_mean", "running_var", "gamma"))
-
-
-GROUP_NORM = Exercise(
-    "group_norm", "group_norm(x, num_groups, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
-    probes=(
-        Probe("small", "(N, C, H, W) = (2, 4, 1, 2), G = 2, γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 4, 1, 2, seed=101, std=2, mean=[1, -1, 3, 0]), num_groups=2, gamma=_vec(1, 1, 1, 1),
-            beta=_vec(0, 0, 0, 0), eps=1e-5)),
-        Probe("six", "(3, 6, 2, 2), G = 3", lambda: dict(
-            x=_randn(3, 6, 2, 2, seed=102, std=2), num_groups=3, gamma=_randn(6, seed=103, std=0.5, mean=1),
-            beta=_randn(6, seed=104), eps=1e-5)),
-        Probe("one", "샘플 하나, (1, 4, 3, 3), G = 2", lambda: dict(
-            x=_randn(1, 4, 3, 3, seed=105, std=2, mean=[0, 2, -2, 1]), num_groups=2,
-            gamma=_randn(4, seed=106, std=0.5, mean=1), beta=_randn(4, seed=107), eps=1e-5)),
-        Probe("far", "(2, 8, 3, 3), G = 4, 평균 1000 근처", lambda: dict(
-            x=_randn(2, 8, 3, 3, seed=108, std=3, mean=[1000, 1005, 995, 1000, 1010, 990, 1000, 1002]), num_groups=4,
-            gamma=_randn(8, seed=109, std=0.5, mean=1), beta=_randn(8, seed=110), eps=1e-5)),
-        Probe("constant", "값이 모두 같은 묶음, G = 2, γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 4, 2, 2, seed=111).index_fill(1, torch.tensor([0, 1]), 3.0), num_groups=2,
-            gamma=_vec(1, 1, 1, 1), beta=_vec(0, 0, 0, 0), eps=1e-5)),
-        Probe("channels_last", "channels_last 메모리 배치, (2, 6, 3, 3), G = 2", lambda: dict(
-            x=_randn(2, 6, 3, 3, seed=112, std=2, mean=1).to(memory_format=torch.channels_last), num_groups=2,
-            gamma=_randn(6, seed=113, std=0.5, mean=1), beta=_randn(6, seed=114), eps=1e-5)),
-    ),
-    reference=_ref_group_norm, mistakes=known.GROUP_NORM, frozen=("x", "gamma", "beta"))
 
 
 # ================================================================ 실행과 비교
@@ -550,7 +307,7 @@ def batch_norm_train(fn) -> CheckResult:
     ``fn(x, gamma, beta, eps=1e-5) -> y``: x 는 (N, C), gamma·beta 는 (C,), y 는 x 와 같은 모양.
     이 배치의 평균과 편향 분산(n으로 나눈 분산)으로 특성마다 정규화한 뒤 γ를 곱하고 β를 더합니다.
     """
-    return _check(BATCH_NORM_TRAIN, fn)
+    return _check(exercises.BATCH_NORM_TRAIN, fn)
 
 
 def update_running_stats(fn) -> CheckResult:
@@ -560,7 +317,7 @@ def update_running_stats(fn) -> CheckResult:
     나머지는 (C,). 새 값 ``(1 − momentum)·이전 값 + momentum·배치 통계``를 돌려줍니다 (분산은 불편 분산).
     torch 처럼 running_mean, running_var 를 제자리에서 바꾸고 None 을 돌려줘도 됩니다.
     """
-    return _check(UPDATE_RUNNING_STATS, fn)
+    return _check(exercises.UPDATE_RUNNING_STATS, fn)
 
 
 def batch_norm_eval(fn) -> CheckResult:
@@ -569,7 +326,7 @@ def batch_norm_eval(fn) -> CheckResult:
     ``fn(x, running_mean, running_var, gamma, beta, eps=1e-5) -> y``: x 는 (N, C), 나머지는 (C,).
     이동 통계로 정규화하고, running_mean 과 running_var 는 바꾸지 않습니다.
     """
-    return _check(BATCH_NORM_EVAL, fn)
+    return _check(exercises.BATCH_NORM_EVAL, fn)
 
 
 def batch_norm_2d(fn) -> CheckResult:
@@ -578,7 +335,7 @@ def batch_norm_2d(fn) -> CheckResult:
     ``fn(x, gamma, beta, eps=1e-5) -> y``: x 는 (N, C, H, W), gamma·beta 는 (C,), y 는 x 와 같은 모양.
     채널마다 N, H, W 에 걸친 평균과 편향 분산으로 정규화합니다.
     """
-    return _check(BATCH_NORM_2D, fn)
+    return _check(exercises.BATCH_NORM_2D, fn)
 
 
 def batch_norm_backward(fn) -> CheckResult:
@@ -589,7 +346,7 @@ def batch_norm_backward(fn) -> CheckResult:
     필요 없는 bias 와 momentum 을 뺀 순서입니다. 학습 모드(``training=True``)면 x 의 배치 통계로,
     평가 모드면 running_mean, running_var 로 x̂ 을 만들어 y = γ·x̂ + β 의 기울기를 돌려줍니다.
     """
-    return _check(BATCH_NORM_BACKWARD, fn)
+    return _check(exercises.BATCH_NORM_BACKWARD, fn)
 
 
 def group_norm(fn) -> CheckResult:
@@ -599,4 +356,4 @@ def group_norm(fn) -> CheckResult:
     샘플마다 이웃한 C/G 개 채널을 한 묶음으로, 묶음마다 평균과 편향 분산으로 정규화한 뒤 채널마다
     γ를 곱하고 β를 더합니다 (``torch.nn.functional.group_norm`` 과 같음).
     """
-    return _check(GROUP_NORM, fn)
+    return _check(exercises.GROUP_NORM, fn)
