@@ -280,9 +280,9 @@ def _diagnose(ex: Exercise, fn) -> CheckResult:
         got = _run(ex, fn)
         want = {p.key: _outputs_of(ex, ex.reference, p) for p in ex.probes}
         if all(_all_close(got[k], want[k]) for k in got):
-            labels = "; ".join(p.label for p in ex.probes)
+            labels = "".join(f"\n- {p.label}" for p in ex.probes)
             return CheckResult(ex.name, True, None, f"통과: 입력 {len(ex.probes)}가지에서 모두 bnref와 같은 값을 "
-                                                     f"냅니다.\n확인한 입력: {labels}")
+                                                     f"냅니다.\n확인한 입력:{labels}")
         for mistake in ex.mistakes:
             if _matches(ex, mistake.variant, got):
                 probe = next(p for p in ex.probes if p.key == mistake.shown_on)
