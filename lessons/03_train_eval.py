@@ -314,11 +314,11 @@ except ValueError as error:
 # - `x`: 모양이 $(N, C)$인 미니배치
 # - `running_mean`, `running_var`: 모양이 $(C,)$인 지금까지의 이동 평균과 이동 분산
 # - `momentum`: 새 값의 비중
-# - 돌려줄 값: 갱신한 `(running_mean, running_var)`. torch처럼 두 텐서를 제자리에서 바꾸기만 하고
+# - 돌려줄 값: 갱신한 `(running_mean, running_var)`. torch처럼 두 텐서를 제자리에서(in place) 바꾸기만 하고
 #   아무것도 돌려주지 않아도 됩니다.
 #
-# `check.update_running_stats`가 샘플 2개와 1000개, 여러 momentum 값, 메모리에서 연속이 아닌 텐서로
-# 시험하고, 틀렸다면 흔한 실수 가운데 어느 것인지 알려 줍니다.
+# `check.update_running_stats`가 샘플 2개와 1000개, 여러 momentum 값, 메모리에서 연속이 아닌(non-contiguous)
+# 텐서로 시험하고, 틀렸다면 흔한 실수 가운데 어느 것인지 알려 줍니다.
 
 # %%
 import torch
