@@ -8,6 +8,8 @@ bnref.course.mistakes 의 "실수한 구현"을 그대로 넣으면 검사기가
 import torch
 import torch.nn.functional as F
 
+import bnref
+
 
 # ================================================================ 1. batch_norm_train(x, gamma, beta, eps)
 def train_ok(x, gamma, beta, eps=1e-5):
@@ -95,6 +97,10 @@ def train_broadcast_error(x, gamma, beta, eps=1e-5):
 
 def train_two_arguments(x, gamma):
     return x
+
+
+def train_calls_bnref_wrongly(x, gamma, beta, eps=1e-5):
+    return bnref.functional.batch_norm(x, None, None, gamma[:-1], beta, training=True, eps=eps)  # γ 하나가 빠짐
 
 
 # ================================================================ 2. update_running_stats(x, rm, rv, momentum)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import inspect
 import io
 import itertools
@@ -49,6 +50,7 @@ EXPECTED = {
     "train_raises_not_implemented": "not_implemented",
     "train_broadcast_error": "raised",
     "train_two_arguments": "raised",
+    "train_calls_bnref_wrongly": "raised",
     "running_ok": None,
     "running_ok_in_place": None,
     "running_biased_running_var": "biased_running_var",
@@ -182,6 +184,11 @@ VERDICTS = {
         "틀렸습니다: 함수를 실행하다가 예외가 났습니다.\n"
         "근거: [샘플 4개, 특성 3개, γ = 1, β = 0] 입력에서 TypeError: train_two_arguments() takes 2 positional arguments but 4 were given.\n"
         "고치려면: 검사기는 함수를 batch_norm_train(x, gamma, beta, eps=1e-5)의 순서대로, 위치 인자로 부릅니다. 인자의 개수와 순서를 맞추세요."
+    ),
+    "train_calls_bnref_wrongly": (
+        "틀렸습니다: 함수를 실행하다가 예외가 났습니다.\n"
+        "근거: [샘플 4개, 특성 3개, γ = 1, β = 0] 입력에서 RuntimeError: weight should contain 3 elements not 2 ({where}).\n"
+        "고치려면: 예외 메시지와 그 줄을 확인하세요. 그 입력은 result.inputs로 받아 함수를 직접 불러 볼 수 있습니다."
     ),
     "running_ok": (
         "통과: 입력 4가지에서 모두 bnref와 같은 값을 냅니다.\n"
@@ -393,10 +400,11 @@ VERDICTS = {
     ),
 }
 
-# 예외를 내는 답안: 판정은 예외가 난 줄을 보여 줍니다 (답안 안에서 이 글자가 든 줄).
+# 예외를 내는 답안: 판정은 예외가 난 독자의 줄을 보여 줍니다 (답안 안에서 이 글자가 든 줄; torch 나 bnref 안쪽이 아님).
 RAISING_LINE = {
     "train_broadcast_error": "return gamma * (x - mu)",
     "eval_calls_training_mode": "return F.batch_norm",
+    "train_calls_bnref_wrongly": "return bnref.functional.batch_norm",
     "bn2d_no_keepdim": "return gamma * (x - mu)",
     "bn2d_view_after_transpose": "rows = x.transpose(0, 1).view(C, -1)",
 }
@@ -511,6 +519,20 @@ def test_an_unknown_mistake_points_at_inputs_that_reproduce_it():
     got = students.train_not_a_known_mistake(*inputs.values())
     want = students.train_ok(*inputs.values())
     assert (got[14, 0] - want[14, 0]).abs() > 1  # 판정이 가리킨 곳: y[14, 0]
+
+
+def test_a_verdict_even_when_its_evidence_cannot_be_computed():
+    mistake = exercises.BATCH_NORM_TRAIN.mistakes[0]
+    broken = dataclasses.replace(mistake, evidence=lambda inputs, got, want: 1 / 0)
+    ex = dataclasses.replace(exercises.BATCH_NORM_TRAIN, mistakes=(broken,))
+    result = check._diagnose(ex, students.train_unbiased_var)
+    assert result.mistake == "unbiased_var"
+    assert "근거: 모든 입력에서 출력이 이 실수를 한 구현의 출력과 같습니다" in result.message
+
+
+def test_not_a_function_gets_a_verdict():
+    result, _ = _run(check.batch_norm_train, None)
+    assert result.mistake == "raised" and "TypeError: 'NoneType' object is not callable" in result.message
 
 
 def test_skeleton_with_return_ellipsis_is_not_implemented():
