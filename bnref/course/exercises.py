@@ -38,8 +38,8 @@ def _uniform(shape: tuple, seed: int) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64).reshape(shape)
 
 
-def _randn(*shape, seed, mean=0.0, std=1.0):
-    """(N, C, ...) 모양의 새 텐서. mean, std 는 숫자이거나 채널마다 값 하나씩인 리스트."""
+def _values(*shape, seed, mean=0.0, std=1.0):
+    """평균 mean, 표준편차 std 인 (N, C, ...) 모양의 새 텐서. mean, std 는 숫자이거나 채널마다 값 하나씩인 리스트."""
     per_channel = [1, -1] + [1] * (len(shape) - 2)
     mean, std = (torch.tensor(v, dtype=torch.float64).reshape(per_channel) if isinstance(v, list) else v
                  for v in (mean, std))
@@ -119,25 +119,25 @@ BATCH_NORM_TRAIN = Exercise(
     "batch_norm_train", "batch_norm_train(x, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
     probes=(
         Probe("four", "샘플 4개, 특성 3개, γ = 1, β = 0", lambda: dict(
-            x=_randn(4, 3, seed=1, std=10, mean=50), gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
+            x=_values(4, 3, seed=1, std=10, mean=50), gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
         Probe("two", "샘플 2개, 특성 5개", lambda: dict(
-            x=_randn(2, 5, seed=2, std=3), gamma=_randn(5, seed=3, std=0.5, mean=1), beta=_randn(5, seed=4),
+            x=_values(2, 5, seed=2, std=3), gamma=_values(5, seed=3, std=0.5, mean=1), beta=_values(5, seed=4),
             eps=1e-5)),
         Probe("many", "샘플 1000개, 평균 1000 근처", lambda: dict(
-            x=_randn(1000, 4, seed=5, std=3, mean=[1000, 1005, 995, 1010]), gamma=_randn(4, seed=6, std=0.5, mean=1),
-            beta=_randn(4, seed=7), eps=1e-5)),
+            x=_values(1000, 4, seed=5, std=3, mean=[1000, 1005, 995, 1010]), gamma=_values(4, seed=6, std=0.5, mean=1),
+            beta=_values(4, seed=7), eps=1e-5)),
         Probe("tiny", "분산이 ε인 특성과 값이 모두 같은 특성, γ = 1, β = 0", lambda: dict(
             x=_tiny_variance_features(), gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
         Probe("strided", "연속이 아닌(전치한) 입력", lambda: dict(
-            x=_transposed(6, 3, seed=8, std=2, mean=[1, -1, 3]), gamma=_randn(3, seed=9, std=0.5, mean=1),
-            beta=_randn(3, seed=10), eps=1e-5)),
+            x=_transposed(6, 3, seed=8, std=2, mean=[1, -1, 3]), gamma=_values(3, seed=9, std=0.5, mean=1),
+            beta=_values(3, seed=10), eps=1e-5)),
     ),
     reference=_ref_train, mistakes=known.BATCH_NORM_TRAIN, frozen=("x", "gamma", "beta"))
 
 
 def _tiny_variance_features():
     """(16, 3): 특성 0은 편향 분산이 정확히 ε, 특성 1은 보통, 특성 2는 값이 모두 7."""
-    u = _randn(16, 2, seed=12)
+    u = _values(16, 2, seed=12)
     u = (u - u.mean(dim=0)) / u.std(dim=0, unbiased=False)
     return torch.stack([u[:, 0] * math.sqrt(1e-5) + 0.5, u[:, 1], torch.full((16,), 7.0, dtype=torch.float64)], 1)
 
@@ -147,17 +147,17 @@ UPDATE_RUNNING_STATS = Exercise(
     ("running_mean", "running_var"), "새 running_mean과 running_var, 두 텐서의 tuple",
     probes=(
         Probe("first", "샘플 4개, 처음 값(평균 0, 분산 1), momentum = 0.1", lambda: dict(
-            x=_randn(4, 3, seed=21, std=10, mean=50), running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(),
+            x=_values(4, 3, seed=21, std=10, mean=50), running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(),
             momentum=0.1)),
         Probe("two", "샘플 2개, momentum = 0.3", lambda: dict(
-            x=_randn(2, 5, seed=22, std=3), running_mean=_randn(5, seed=23),
-            running_var=_randn(5, seed=24, std=0.5, mean=2), momentum=0.3)),
+            x=_values(2, 5, seed=22, std=3), running_mean=_values(5, seed=23),
+            running_var=_values(5, seed=24, std=0.5, mean=2), momentum=0.3)),
         Probe("many", "샘플 1000개, 평균 1000 근처, momentum = 0.01", lambda: dict(
-            x=_randn(1000, 4, seed=25, std=3, mean=1000), running_mean=_randn(4, seed=26, mean=990),
-            running_var=_randn(4, seed=27, std=0.5, mean=8), momentum=0.01)),
+            x=_values(1000, 4, seed=25, std=3, mean=1000), running_mean=_values(4, seed=26, mean=990),
+            running_var=_values(4, seed=27, std=0.5, mean=8), momentum=0.01)),
         Probe("strided", "연속이 아닌(전치한) 입력, momentum = 0.2", lambda: dict(
-            x=_transposed(6, 3, seed=28, std=2), running_mean=_randn(3, seed=29),
-            running_var=_randn(3, seed=30, std=0.5, mean=2), momentum=0.2)),
+            x=_transposed(6, 3, seed=28, std=2), running_mean=_values(3, seed=29),
+            running_var=_values(3, seed=30, std=0.5, mean=2), momentum=0.2)),
     ),
     reference=_ref_running, mistakes=known.UPDATE_RUNNING_STATS, frozen=("x",),
     in_place_result=("running_mean", "running_var"))
@@ -168,21 +168,21 @@ BATCH_NORM_EVAL = Exercise(
     "x와 모양이 같은 텐서 y",
     probes=(
         Probe("four", "샘플 4개, γ = 1, β = 0", lambda: dict(
-            x=_randn(4, 3, seed=41, std=10, mean=50), running_mean=_vec(45, 55, 50), running_var=_vec(64, 144, 100),
+            x=_values(4, 3, seed=41, std=10, mean=50), running_mean=_vec(45, 55, 50), running_var=_vec(64, 144, 100),
             gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
         Probe("one", "샘플 하나", lambda: dict(
-            x=_randn(1, 3, seed=42, std=2), running_mean=_randn(3, seed=43), running_var=_vec(2, 0.5, 1),
-            gamma=_randn(3, seed=44, std=0.5, mean=1), beta=_randn(3, seed=45), eps=1e-5)),
+            x=_values(1, 3, seed=42, std=2), running_mean=_values(3, seed=43), running_var=_vec(2, 0.5, 1),
+            gamma=_values(3, seed=44, std=0.5, mean=1), beta=_values(3, seed=45), eps=1e-5)),
         Probe("many", "샘플 1000개, 평균 1000 근처", lambda: dict(
-            x=_randn(1000, 4, seed=46, std=3, mean=1000), running_mean=_vec(999, 1001, 1000, 1002),
-            running_var=_vec(9, 4, 16, 1), gamma=_randn(4, seed=47, std=0.5, mean=1), beta=_randn(4, seed=48),
+            x=_values(1000, 4, seed=46, std=3, mean=1000), running_mean=_vec(999, 1001, 1000, 1002),
+            running_var=_vec(9, 4, 16, 1), gamma=_values(4, seed=47, std=0.5, mean=1), beta=_values(4, seed=48),
             eps=1e-5)),
         Probe("zero_var", "running_var가 0인 특성, γ = 1, β = 0", lambda: dict(
-            x=_randn(5, 3, seed=49), running_mean=_vec(0.5, 0.25, -0.5), running_var=_vec(2, 0, 0.5),
+            x=_values(5, 3, seed=49), running_mean=_vec(0.5, 0.25, -0.5), running_var=_vec(2, 0, 0.5),
             gamma=_ONES3.clone(), beta=_ZEROS3.clone(), eps=1e-5)),
         Probe("strided", "연속이 아닌(전치한) 입력", lambda: dict(
-            x=_transposed(6, 3, seed=50, std=2), running_mean=_randn(3, seed=51), running_var=_vec(3, 0.5, 1.5),
-            gamma=_randn(3, seed=52, std=0.5, mean=1), beta=_randn(3, seed=53), eps=1e-5)),
+            x=_transposed(6, 3, seed=50, std=2), running_mean=_values(3, seed=51), running_var=_vec(3, 0.5, 1.5),
+            gamma=_values(3, seed=52, std=0.5, mean=1), beta=_values(3, seed=53), eps=1e-5)),
     ),
     reference=_ref_eval, mistakes=known.BATCH_NORM_EVAL, frozen=("x", "running_mean", "running_var", "gamma", "beta"),
     in_place_mistake={"running_mean": "updates_running_in_eval", "running_var": "updates_running_in_eval"},
@@ -195,17 +195,17 @@ BATCH_NORM_2D = Exercise(
     "batch_norm_2d", "batch_norm_2d(x, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
     probes=(
         Probe("small", "(N, C, H, W) = (2, 3, 1, 2), γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 3, 1, 2, seed=61, std=2, mean=[5, -3, 0]), gamma=_ONES3.clone(), beta=_ZEROS3.clone(),
+            x=_values(2, 3, 1, 2, seed=61, std=2, mean=[5, -3, 0]), gamma=_ONES3.clone(), beta=_ZEROS3.clone(),
             eps=1e-5)),
         Probe("channels_last", "channels_last 메모리 배치, (4, 3, 5, 5), 채널마다 평균이 다름", lambda: dict(
-            x=_randn(4, 3, 5, 5, seed=62, std=[1, 5, 2], mean=[10, -20, 300]).to(memory_format=torch.channels_last),
-            gamma=_randn(3, seed=63, std=0.5, mean=1), beta=_randn(3, seed=64), eps=1e-5)),
+            x=_values(4, 3, 5, 5, seed=62, std=[1, 5, 2], mean=[10, -20, 300]).to(memory_format=torch.channels_last),
+            gamma=_values(3, seed=63, std=0.5, mean=1), beta=_values(3, seed=64), eps=1e-5)),
         Probe("constant", "값이 모두 같은 채널, γ = 1, β = 0", lambda: dict(
-            x=_randn(3, 2, 2, 2, seed=65).index_fill(1, torch.tensor([1]), 4.0), gamma=_vec(1, 1),
+            x=_values(3, 2, 2, 2, seed=65).index_fill(1, torch.tensor([1]), 4.0), gamma=_vec(1, 1),
             beta=_vec(0, 0), eps=1e-5)),
         Probe("sliced", "연속이 아닌(잘라 낸) 입력, (2, 4, 3, 3)", lambda: dict(
-            x=_randn(2, 4, 3, 6, seed=66, std=3, mean=1)[..., ::2], gamma=_randn(4, seed=67, std=0.5, mean=1),
-            beta=_randn(4, seed=68), eps=1e-5)),
+            x=_values(2, 4, 3, 6, seed=66, std=3, mean=1)[..., ::2], gamma=_values(4, seed=67, std=0.5, mean=1),
+            beta=_values(4, seed=68), eps=1e-5)),
     ),
     reference=_ref_train, mistakes=known.BATCH_NORM_2D, frozen=("x", "gamma", "beta"))
 
@@ -217,27 +217,27 @@ BATCH_NORM_BACKWARD = Exercise(
     ("dx", "dγ", "dβ"), "세 텐서 dx, dgamma, dbeta의 tuple (모양은 차례로 x, gamma, gamma와 같음)",
     probes=(
         Probe("four", "학습 모드, 샘플 4개, 특성 3개", lambda: dict(
-            dy=_randn(4, 3, seed=81, mean=0.3), x=_randn(4, 3, seed=82, std=3, mean=2),
+            dy=_values(4, 3, seed=81, mean=0.3), x=_values(4, 3, seed=82, std=3, mean=2),
             running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(), gamma=_GAMMA_BW.clone(), training=True,
             eps=1e-5)),
         Probe("two", "학습 모드, 샘플 2개", lambda: dict(
-            dy=_randn(2, 5, seed=83, mean=-0.2), x=_randn(2, 5, seed=84, std=2), running_mean=torch.zeros(5,
+            dy=_values(2, 5, seed=83, mean=-0.2), x=_values(2, 5, seed=84, std=2), running_mean=torch.zeros(5,
             dtype=torch.float64), running_var=torch.ones(5, dtype=torch.float64),
-            gamma=_randn(5, seed=85, std=0.5, mean=1), training=True, eps=1e-5)),
+            gamma=_values(5, seed=85, std=0.5, mean=1), training=True, eps=1e-5)),
         Probe("many", "학습 모드, 샘플 64개, 평균 1000 근처", lambda: dict(
-            dy=_randn(64, 3, seed=86, mean=0.1), x=_randn(64, 3, seed=87, std=3, mean=1000),
+            dy=_values(64, 3, seed=86, mean=0.1), x=_values(64, 3, seed=87, std=3, mean=1000),
             running_mean=_ZEROS3.clone(), running_var=_ONES3.clone(), gamma=_GAMMA_BW.clone(), training=True,
             eps=1e-5)),
         Probe("strided", "학습 모드, 연속이 아닌(전치한) x와 dy", lambda: dict(
             dy=_transposed(6, 4, seed=88, mean=0.2), x=_transposed(6, 4, seed=89, std=2),
             running_mean=torch.zeros(4, dtype=torch.float64), running_var=torch.ones(4, dtype=torch.float64),
-            gamma=_randn(4, seed=90, std=0.5, mean=1), training=True, eps=1e-5)),
+            gamma=_values(4, seed=90, std=0.5, mean=1), training=True, eps=1e-5)),
         Probe("eval", "평가 모드, 샘플 4개", lambda: dict(
-            dy=_randn(4, 3, seed=91, mean=0.3), x=_randn(4, 3, seed=92, std=3, mean=2),
+            dy=_values(4, 3, seed=91, mean=0.3), x=_values(4, 3, seed=92, std=3, mean=2),
             running_mean=_vec(1, 0, -1), running_var=_vec(4, 1, 0.25), gamma=_GAMMA_BW.clone(), training=False,
             eps=1e-5)),
         Probe("eval_many", "평가 모드, 샘플 16개, 평균 1000 근처", lambda: dict(
-            dy=_randn(16, 3, seed=93), x=_randn(16, 3, seed=94, std=3, mean=1000),
+            dy=_values(16, 3, seed=93), x=_values(16, 3, seed=94, std=3, mean=1000),
             running_mean=_vec(999, 1001, 1000), running_var=_vec(9, 4, 16), gamma=_GAMMA_BW.clone(),
             training=False, eps=1e-5)),
     ),
@@ -249,22 +249,22 @@ GROUP_NORM = Exercise(
     "group_norm", "group_norm(x, num_groups, gamma, beta, eps=1e-5)", ("y",), "x와 모양이 같은 텐서 y",
     probes=(
         Probe("small", "(N, C, H, W) = (2, 4, 1, 2), G = 2, γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 4, 1, 2, seed=101, std=2, mean=[1, -1, 3, 0]), num_groups=2, gamma=_vec(1, 1, 1, 1),
+            x=_values(2, 4, 1, 2, seed=101, std=2, mean=[1, -1, 3, 0]), num_groups=2, gamma=_vec(1, 1, 1, 1),
             beta=_vec(0, 0, 0, 0), eps=1e-5)),
         Probe("six", "(3, 6, 2, 2), G = 3", lambda: dict(
-            x=_randn(3, 6, 2, 2, seed=102, std=2), num_groups=3, gamma=_randn(6, seed=103, std=0.5, mean=1),
-            beta=_randn(6, seed=104), eps=1e-5)),
+            x=_values(3, 6, 2, 2, seed=102, std=2), num_groups=3, gamma=_values(6, seed=103, std=0.5, mean=1),
+            beta=_values(6, seed=104), eps=1e-5)),
         Probe("one", "샘플 하나, (1, 4, 3, 3), G = 2", lambda: dict(
-            x=_randn(1, 4, 3, 3, seed=105, std=2, mean=[0, 2, -2, 1]), num_groups=2,
-            gamma=_randn(4, seed=106, std=0.5, mean=1), beta=_randn(4, seed=107), eps=1e-5)),
+            x=_values(1, 4, 3, 3, seed=105, std=2, mean=[0, 2, -2, 1]), num_groups=2,
+            gamma=_values(4, seed=106, std=0.5, mean=1), beta=_values(4, seed=107), eps=1e-5)),
         Probe("far", "(2, 8, 3, 3), G = 4, 평균 1000 근처", lambda: dict(
-            x=_randn(2, 8, 3, 3, seed=108, std=3, mean=[1000, 1005, 995, 1000, 1010, 990, 1000, 1002]), num_groups=4,
-            gamma=_randn(8, seed=109, std=0.5, mean=1), beta=_randn(8, seed=110), eps=1e-5)),
+            x=_values(2, 8, 3, 3, seed=108, std=3, mean=[1000, 1005, 995, 1000, 1010, 990, 1000, 1002]), num_groups=4,
+            gamma=_values(8, seed=109, std=0.5, mean=1), beta=_values(8, seed=110), eps=1e-5)),
         Probe("constant", "값이 모두 같은 묶음, G = 2, γ = 1, β = 0", lambda: dict(
-            x=_randn(2, 4, 2, 2, seed=111).index_fill(1, torch.tensor([0, 1]), 3.0), num_groups=2,
+            x=_values(2, 4, 2, 2, seed=111).index_fill(1, torch.tensor([0, 1]), 3.0), num_groups=2,
             gamma=_vec(1, 1, 1, 1), beta=_vec(0, 0, 0, 0), eps=1e-5)),
         Probe("channels_last", "channels_last 메모리 배치, (2, 6, 3, 3), G = 2", lambda: dict(
-            x=_randn(2, 6, 3, 3, seed=112, std=2, mean=1).to(memory_format=torch.channels_last), num_groups=2,
-            gamma=_randn(6, seed=113, std=0.5, mean=1), beta=_randn(6, seed=114), eps=1e-5)),
+            x=_values(2, 6, 3, 3, seed=112, std=2, mean=1).to(memory_format=torch.channels_last), num_groups=2,
+            gamma=_values(6, seed=113, std=0.5, mean=1), beta=_values(6, seed=114), eps=1e-5)),
     ),
     reference=_ref_group_norm, mistakes=known.GROUP_NORM, frozen=("x", "gamma", "beta"))
