@@ -513,6 +513,20 @@ def test_an_answer_that_prints_and_warns_still_prints_one_verdict():
     assert result.passed and printed == VERDICTS["train_ok"] + "\n"
 
 
+@pytest.mark.parametrize("prefix", CHECKS)
+def test_a_wrong_answer_that_is_no_known_mistake_is_called_unknown(prefix):
+    right = getattr(students, f"{prefix}_ok")
+
+    def wobbly(*args):  # 맞는 답에 위치마다 다른 작은 값을 더한 것: 어떤 알려진 실수와도 다름
+        out = right(*args)
+        bump = lambda t: t + 0.05 * torch.cos(torch.arange(t.numel(), dtype=t.dtype)).reshape(t.shape)  # noqa: E731
+        return tuple(map(bump, out)) if isinstance(out, tuple) else bump(out)
+
+    result, printed = _run(CHECKS[prefix], wobbly)
+    assert result.mistake == "unknown"
+    assert printed.startswith("틀렸지만 알려진 실수와 맞지 않습니다.\n근거: 가장 큰 차이는 [")
+
+
 def test_an_unknown_mistake_points_at_inputs_that_reproduce_it():
     result, _ = _run(check.batch_norm_train, students.train_not_a_known_mistake)
     inputs = result.inputs
