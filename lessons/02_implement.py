@@ -266,3 +266,47 @@ print("나머지 특성의 분산:", fmt(y_const[:, :2].var(dim=0, unbiased=Fals
 # ```
 #
 # </details>
+
+# %% [markdown]
+# ## 직접 구현해 보기
+#
+# 이번에는 위의 코드를 보지 않고 학습 모드의 배치 정규화를 직접 써 보세요. 아래 함수의 `...` 자리를
+# 채우면 됩니다.
+#
+# - `x`: 모양이 $(N, C)$인 미니배치
+# - `gamma`, `beta`: 모양이 $(C,)$인 γ와 β
+# - 돌려줄 값: `x`와 모양이 같은 출력 `y`
+#
+# `check.batch_norm_train`이 이 함수를 여러 입력으로 실행해 `bnref`의 결과와 비교합니다. 입력은 흔한
+# 실수가 드러나도록 골랐습니다. 샘플이 2개뿐인 미니배치, 샘플 1000개, 평균이 0에서 먼 값, 분산이 0인
+# 특성, 메모리에서 연속이 아닌(non-contiguous) 텐서가 들어 있습니다. 결과가 다르면 흔한 실수를 하나씩 흉내 낸 구현들도
+# 같은 입력으로 실행해 보고, 모든 입력에서 여러분의 출력과 같은 것이 있으면 어떤 실수인지 알려 줍니다.
+
+# %%
+import torch
+
+from bnref.course import check
+
+
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    """학습 모드의 배치 정규화. x: (N, C), gamma·beta: (C,) -> y: (N, C)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.batch_norm_train(batch_norm_train)
+
+# %% [markdown]
+# 아직 아무것도 채우지 않았으므로 검사기는 위처럼 답합니다. 함수를 채운 뒤 두 셀을 다시 실행해 보세요.
+# 답은 아래에 접어 두었습니다.
+
+# %% fold="답 보기"
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    """학습 모드의 배치 정규화. x: (N, C), gamma·beta: (C,) -> y: (N, C)"""
+    mean = x.mean(dim=0)  # (N, C) -> (C,)
+    var = x.var(dim=0, unbiased=False)  # 편향 분산: n으로 나눔
+    x_hat = (x - mean) / torch.sqrt(var + eps)
+    return gamma * x_hat + beta
+
+
+result = check.batch_norm_train(batch_norm_train)

@@ -312,3 +312,72 @@ except ValueError as error:
 # 합니다.
 #
 # </details>
+
+# %% [markdown]
+# ## 직접 구현해 보기
+#
+# ### 이동 통계 갱신
+#
+# 학습 모드의 한 스텝에서 이동 통계를 갱신하는 함수를 직접 써 보세요.
+#
+# - `x`: 모양이 $(N, C)$인 미니배치
+# - `running_mean`, `running_var`: 모양이 $(C,)$인 지금까지의 이동 평균과 이동 분산
+# - `momentum`: 새 값의 비중
+# - 돌려줄 값: 갱신한 `(running_mean, running_var)`. torch처럼 두 텐서를 제자리에서(in place) 바꾸기만 하고
+#   아무것도 돌려주지 않아도 됩니다.
+#
+# `check.update_running_stats`가 샘플 2개와 1000개, 여러 momentum 값, 메모리에서 연속이 아닌(non-contiguous)
+# 텐서로 시험하고, 틀렸다면 흔한 실수 가운데 어느 것인지 알려 줍니다.
+
+# %%
+import torch
+
+from bnref.course import check
+
+
+def update_running_stats(x, running_mean, running_var, momentum=0.1):
+    """x: (N, C), running_mean·running_var: (C,) -> 갱신한 (running_mean, running_var)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.update_running_stats(update_running_stats)
+
+# %% fold="답 보기"
+def update_running_stats(x, running_mean, running_var, momentum=0.1):
+    """x: (N, C), running_mean·running_var: (C,) -> 갱신한 (running_mean, running_var)"""
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=0)
+    new_var = (1 - momentum) * running_var + momentum * x.var(dim=0)  # 불편 분산: n − 1로 나눔
+    return new_mean, new_var
+
+
+result = check.update_running_stats(update_running_stats)
+
+# %% [markdown]
+# ### 평가 모드
+#
+# 이번에는 평가 모드의 정규화입니다.
+#
+# - `x`: 모양이 $(N, C)$인 미니배치
+# - `running_mean`, `running_var`, `gamma`, `beta`: 모양이 $(C,)$
+# - 돌려줄 값: `x`와 모양이 같은 출력 `y`. `running_mean`과 `running_var`는 바꾸지 않습니다.
+#
+# 검사하는 입력에는 샘플이 하나뿐인 미니배치와 이동 분산이 0인 특성도 들어 있습니다.
+
+# %%
+def batch_norm_eval(x, running_mean, running_var, gamma, beta, eps=1e-5):
+    """평가 모드의 배치 정규화. x: (N, C), 나머지: (C,) -> y: (N, C)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.batch_norm_eval(batch_norm_eval)
+
+# %% fold="답 보기"
+def batch_norm_eval(x, running_mean, running_var, gamma, beta, eps=1e-5):
+    """평가 모드의 배치 정규화. x: (N, C), 나머지: (C,) -> y: (N, C)"""
+    x_hat = (x - running_mean) / torch.sqrt(running_var + eps)  # 이동 통계로: 배치 통계는 쓰지 않음
+    return gamma * x_hat + beta
+
+
+result = check.batch_norm_eval(batch_norm_eval)

@@ -294,3 +294,41 @@ for name, result in [("bnref", ours_cl), ("torch", theirs_cl)]:
 # 만들어져 같은 의미를 가지는 값끼리 통계를 묶는다"입니다.
 #
 # </details>
+
+# %% [markdown]
+# ## 직접 구현해 보기
+#
+# 학습 모드의 `BatchNorm2d`를 함수로 직접 써 보세요.
+#
+# - `x`: 모양이 $(N, C, H, W)$인 입력
+# - `gamma`, `beta`: 모양이 $(C,)$인 γ와 β
+# - 돌려줄 값: `x`와 모양이 같은 출력 `y`
+#
+# `check.batch_norm_2d`는 작은 입력, `channels_last` 입력, 값이 모두 같은 채널, 잘라 내서 메모리에서
+# 연속이 아닌(non-contiguous) 입력으로 시험합니다. 틀렸다면 통계를 위치마다, 샘플마다, 샘플과 채널마다 낸 구현과도
+# 비교해서 값을 어느 쪽으로 잘못 모았는지 알려 줍니다.
+
+# %%
+import torch
+
+from bnref.course import check
+
+
+def batch_norm_2d(x, gamma, beta, eps=1e-5):
+    """학습 모드의 BatchNorm2d. x: (N, C, H, W), gamma·beta: (C,) -> y: (N, C, H, W)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.batch_norm_2d(batch_norm_2d)
+
+# %% fold="답 보기"
+def batch_norm_2d(x, gamma, beta, eps=1e-5):
+    """학습 모드의 BatchNorm2d. x: (N, C, H, W), gamma·beta: (C,) -> y: (N, C, H, W)"""
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)  # (N, C, H, W) -> (1, C, 1, 1)
+    var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)  # 편향 분산: n = N·H·W로 나눔
+    x_hat = (x - mean) / torch.sqrt(var + eps)
+    return gamma.view(1, -1, 1, 1) * x_hat + beta.view(1, -1, 1, 1)
+
+
+result = check.batch_norm_2d(batch_norm_2d)

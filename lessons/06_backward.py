@@ -328,3 +328,53 @@ print("평가 모드, 특성마다 Σ dx:", fmt(xe.grad.sum(0)))
 # 옮겨도 출력이 바뀌지 않기 때문입니다.
 #
 # </details>
+
+# %% [markdown]
+# ## 직접 구현해 보기
+#
+# 이번 강의의 공식으로 역전파 함수를 직접 써 보세요. 인자는 `torch.nn.functional.batch_norm`의 순서를
+# 따르되, 맨 앞에 위에서 흘러 들어온 기울기 `dy`를 두고 기울기에 필요 없는 β와 momentum은 뺐습니다.
+#
+# - `dy`, `x`: 모양이 $(N, C)$
+# - `running_mean`, `running_var`, `gamma`: 모양이 $(C,)$
+# - `training`: `True`면 학습 모드(배치 통계), `False`면 평가 모드(이동 통계)
+# - 돌려줄 값: `(dx, dgamma, dbeta)`
+#
+# `check.batch_norm_backward`는 학습 모드 입력 네 가지(샘플 2개, 평균이 0에서 먼 값, 메모리에서 연속이
+# 아닌(non-contiguous) 텐서 포함)와 평가 모드 입력 두 가지로 시험합니다. 평균이나 분산을 거쳐 오는 항이 빠졌는지,
+# 평가 모드에 학습 모드의 식을 썼는지 같은 실수를 알려 줍니다.
+
+# %%
+import torch
+
+from bnref.course import check
+
+
+def batch_norm_backward(dy, x, running_mean, running_var, gamma, training, eps=1e-5):
+    """y = γ·x̂ + β의 기울기. dy, x: (N, C), 나머지: (C,) -> (dx, dgamma, dbeta)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.batch_norm_backward(batch_norm_backward)
+
+# %% fold="답 보기"
+def batch_norm_backward(dy, x, running_mean, running_var, gamma, training, eps=1e-5):
+    """y = γ·x̂ + β의 기울기. dy, x: (N, C), 나머지: (C,) -> (dx, dgamma, dbeta)"""
+    if training:
+        mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+    else:
+        mean, var = running_mean, running_var
+    invstd = 1 / torch.sqrt(var + eps)
+    x_hat = (x - mean) * invstd
+    dgamma = (dy * x_hat).sum(dim=0)
+    dbeta = dy.sum(dim=0)
+    if training:  # 평균과 분산도 x에 달려 있음: 한 줄 공식
+        n = x.shape[0]
+        dx = gamma * invstd / n * (n * dy - dbeta - x_hat * dgamma)
+    else:  # 평균과 분산이 상수
+        dx = gamma * invstd * dy
+    return dx, dgamma, dbeta
+
+
+result = check.batch_norm_backward(batch_norm_backward)

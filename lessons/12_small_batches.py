@@ -401,3 +401,43 @@ print("GroupNorm(G = C) = 인스턴스 정규화:", torch.allclose(gn(x), bnref.
 # torch의 `instance_norm`도 내부에서 이렇게 계산합니다.
 #
 # </details>
+
+# %% [markdown]
+# ## 직접 구현해 보기
+#
+# 그룹 정규화를 직접 써 보세요. `torch.nn.functional.group_norm`과 같은 일을 하는 함수입니다.
+#
+# - `x`: 모양이 $(N, C, H, W)$인 입력
+# - `num_groups`: 묶음 수 $G$ ($C$의 약수)
+# - `gamma`, `beta`: 모양이 $(C,)$인 채널마다의 γ와 β
+# - 돌려줄 값: `x`와 모양이 같은 출력 `y`
+#
+# `check.group_norm`은 샘플이 하나인 입력, 값이 모두 같은 묶음, `channels_last` 입력으로도 시험합니다.
+# 틀렸다면 통계를 배치 전체에서 냈는지, 채널을 엉뚱하게 묶었는지 같은 실수를 알려 줍니다.
+
+# %%
+import torch
+
+from bnref.course import check
+
+
+def group_norm(x, num_groups, gamma, beta, eps=1e-5):
+    """그룹 정규화. x: (N, C, H, W), gamma·beta: (C,) -> y: (N, C, H, W)"""
+    ...  # 여기를 채우세요
+
+
+# %%
+result = check.group_norm(group_norm)
+
+# %% fold="답 보기"
+def group_norm(x, num_groups, gamma, beta, eps=1e-5):
+    """그룹 정규화. x: (N, C, H, W), gamma·beta: (C,) -> y: (N, C, H, W)"""
+    N, C, H, W = x.shape
+    groups = x.reshape(N, num_groups, -1)  # 샘플마다·묶음마다 (C/G)·H·W개의 값이 한 줄
+    mean = groups.mean(dim=2, keepdim=True)
+    var = groups.var(dim=2, unbiased=False, keepdim=True)  # 편향 분산
+    x_hat = ((groups - mean) / torch.sqrt(var + eps)).reshape(N, C, H, W)
+    return gamma.view(1, C, 1, 1) * x_hat + beta.view(1, C, 1, 1)
+
+
+result = check.group_norm(group_norm)
