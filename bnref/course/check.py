@@ -2,23 +2,23 @@
 
 연습 문제마다 함수가 하나 있습니다. 독자가 쓴 함수를 받아, 실수를 드러내도록 고른 여러 입력(샘플
 2개와 많은 샘플, 특성이 여럿, 평균이 0에서 먼 값, 분산이 0인 특성, 4차원 입력, 연속이 아닌 텐서)으로
-실행하고 bnref 의 결과와 비교합니다. 판정은 한 번만 출력하고, 테스트가 읽을 수 있는
-:class:`CheckResult` 를 돌려줍니다. 틀린 답에도, 예외를 내는 함수에도 예외를 내지 않습니다.
+실행하고 bnref의 결과와 비교합니다. 판정은 한 번만 출력하고, 테스트가 읽을 수 있는
+:class:`CheckResult`를 돌려줍니다. 틀린 답에도, 예외를 내는 함수에도 예외를 내지 않습니다.
 
-출력이 bnref 와 다르면 :mod:`bnref.course.mistakes` 에 있는 "실수한 구현"들을 같은 입력으로
+출력이 bnref와 다르면 :mod:`bnref.course.mistakes`에 있는 "실수한 구현"들을 같은 입력으로
 실행해서, 모든 입력에서 독자의 출력과 같은 것이 있으면 그 실수의 이름을 댑니다. 어느 것과도 맞지
 않으면 가장 큰 차이가 어디인지 알려 줍니다.
 
 검사 함수와, 독자가 쓰는 함수의 시그니처 (검사기는 위치 인자로, 이 순서대로 부릅니다. 입력은 float64):
 
-- :func:`batch_norm_train` (강의 2): ``batch_norm_train(x, gamma, beta, eps=1e-5) -> y``, x 는 (N, C)
+- :func:`batch_norm_train` (강의 2): ``batch_norm_train(x, gamma, beta, eps=1e-5) -> y``, x는 (N, C)
 - :func:`update_running_stats` (강의 3):
   ``update_running_stats(x, running_mean, running_var, momentum=0.1) -> (running_mean, running_var)``
 - :func:`batch_norm_eval` (강의 3): ``batch_norm_eval(x, running_mean, running_var, gamma, beta, eps=1e-5) -> y``
-- :func:`batch_norm_2d` (강의 5): ``batch_norm_2d(x, gamma, beta, eps=1e-5) -> y``, x 는 (N, C, H, W)
+- :func:`batch_norm_2d` (강의 5): ``batch_norm_2d(x, gamma, beta, eps=1e-5) -> y``, x는 (N, C, H, W)
 - :func:`batch_norm_backward` (강의 6):
   ``batch_norm_backward(dy, x, running_mean, running_var, gamma, training, eps=1e-5) -> (dx, dgamma, dbeta)``
-- :func:`group_norm` (강의 12): ``group_norm(x, num_groups, gamma, beta, eps=1e-5) -> y``, x 는 (N, C, H, W)
+- :func:`group_norm` (강의 12): ``group_norm(x, num_groups, gamma, beta, eps=1e-5) -> y``, x는 (N, C, H, W)
 
 Examples::
 
@@ -62,8 +62,8 @@ class CheckResult:
 
     Args:
         exercise: 연습 문제 이름 (검사 함수의 이름과 같음)
-        passed: 모든 입력에서 bnref 와 같으면 ``True``
-        mistake: 통과하면 ``None``. 아니면 실수의 이름: :mod:`bnref.course.mistakes` 의 ``key`` 이거나
+        passed: 모든 입력에서 bnref와 같으면 ``True``
+        mistake: 통과하면 ``None``. 아니면 실수의 이름: :mod:`bnref.course.mistakes`의 ``key`` 이거나
             ``"not_implemented"``, ``"raised"``, ``"wrong_type"``, ``"modified_input"``, ``"wrong_shape"``,
             ``"unknown"``
         message: 출력한 판정 (한국어)
@@ -307,7 +307,7 @@ def _check(ex: Exercise, fn) -> CheckResult:
 def batch_norm_train(fn) -> CheckResult:
     """학습 모드의 배치 정규화 (강의 2)를 검사합니다.
 
-    ``fn(x, gamma, beta, eps=1e-5) -> y``: x 는 (N, C), gamma·beta 는 (C,), y 는 x 와 같은 모양.
+    ``fn(x, gamma, beta, eps=1e-5) -> y``: x는 (N, C), gamma·beta는 (C,), y는 x와 같은 모양.
     이 배치의 평균과 편향 분산(n으로 나눈 분산)으로 특성마다 정규화한 뒤 γ를 곱하고 β를 더합니다.
     """
     return _check(exercises.BATCH_NORM_TRAIN, fn)
@@ -316,9 +316,9 @@ def batch_norm_train(fn) -> CheckResult:
 def update_running_stats(fn) -> CheckResult:
     """이동 통계의 갱신 (강의 3)을 검사합니다.
 
-    ``fn(x, running_mean, running_var, momentum=0.1) -> (running_mean, running_var)``: x 는 (N, C),
+    ``fn(x, running_mean, running_var, momentum=0.1) -> (running_mean, running_var)``: x는 (N, C),
     나머지는 (C,). 새 값 ``(1 − momentum)·이전 값 + momentum·배치 통계``를 돌려줍니다 (분산은 불편 분산).
-    torch 처럼 running_mean, running_var 를 제자리에서 바꾸고 None 을 돌려줘도 됩니다.
+    torch처럼 running_mean, running_var를 제자리에서 바꾸고 None을 돌려줘도 됩니다.
     """
     return _check(exercises.UPDATE_RUNNING_STATS, fn)
 
@@ -326,17 +326,17 @@ def update_running_stats(fn) -> CheckResult:
 def batch_norm_eval(fn) -> CheckResult:
     """평가 모드의 배치 정규화 (강의 3)를 검사합니다.
 
-    ``fn(x, running_mean, running_var, gamma, beta, eps=1e-5) -> y``: x 는 (N, C), 나머지는 (C,).
-    이동 통계로 정규화하고, running_mean 과 running_var 는 바꾸지 않습니다.
+    ``fn(x, running_mean, running_var, gamma, beta, eps=1e-5) -> y``: x는 (N, C), 나머지는 (C,).
+    이동 통계로 정규화하고, running_mean과 running_var는 바꾸지 않습니다.
     """
     return _check(exercises.BATCH_NORM_EVAL, fn)
 
 
 def batch_norm_2d(fn) -> CheckResult:
-    """BatchNorm2d 의 학습 모드 정규화 (강의 5)를 검사합니다.
+    """BatchNorm2d의 학습 모드 정규화 (강의 5)를 검사합니다.
 
-    ``fn(x, gamma, beta, eps=1e-5) -> y``: x 는 (N, C, H, W), gamma·beta 는 (C,), y 는 x 와 같은 모양.
-    채널마다 N, H, W 에 걸친 평균과 편향 분산으로 정규화합니다.
+    ``fn(x, gamma, beta, eps=1e-5) -> y``: x는 (N, C, H, W), gamma·beta는 (C,), y는 x와 같은 모양.
+    채널마다 N, H, W에 걸친 평균과 편향 분산으로 정규화합니다.
     """
     return _check(exercises.BATCH_NORM_2D, fn)
 
@@ -345,9 +345,9 @@ def batch_norm_backward(fn) -> CheckResult:
     """배치 정규화의 역전파 (강의 6)를 검사합니다.
 
     ``fn(dy, x, running_mean, running_var, gamma, training, eps=1e-5) -> (dx, dgamma, dbeta)``:
-    dy·x 는 (N, C), 나머지는 (C,). ``torch.nn.functional.batch_norm`` 의 인자 앞에 dy 를 두고, 기울기에
-    필요 없는 bias 와 momentum 을 뺀 순서입니다. 학습 모드(``training=True``)면 x 의 배치 통계로,
-    평가 모드면 running_mean, running_var 로 x̂ 을 만들어 y = γ·x̂ + β 의 기울기를 돌려줍니다.
+    dy·x는 (N, C), 나머지는 (C,). ``torch.nn.functional.batch_norm``의 인자 앞에 dy를 두고, 기울기에
+    필요 없는 bias와 momentum을 뺀 순서입니다. 학습 모드(``training=True``)면 x의 배치 통계로,
+    평가 모드면 running_mean, running_var로 x̂을 만들어 y = γ·x̂ + β의 기울기를 돌려줍니다.
     """
     return _check(exercises.BATCH_NORM_BACKWARD, fn)
 
@@ -355,8 +355,8 @@ def batch_norm_backward(fn) -> CheckResult:
 def group_norm(fn) -> CheckResult:
     """그룹 정규화 (강의 12)를 검사합니다.
 
-    ``fn(x, num_groups, gamma, beta, eps=1e-5) -> y``: x 는 (N, C, H, W), gamma·beta 는 (C,).
+    ``fn(x, num_groups, gamma, beta, eps=1e-5) -> y``: x는 (N, C, H, W), gamma·beta는 (C,).
     샘플마다 이웃한 C/G 개 채널을 한 묶음으로, 묶음마다 평균과 편향 분산으로 정규화한 뒤 채널마다
-    γ를 곱하고 β를 더합니다 (``torch.nn.functional.group_norm`` 과 같음).
+    γ를 곱하고 β를 더합니다 (``torch.nn.functional.group_norm``과 같음).
     """
     return _check(exercises.GROUP_NORM, fn)

@@ -1,13 +1,13 @@
 """배치 정규화를 직접 구현할 때 흔히 하는 실수들: 실수마다 그 실수를 한 구현 하나.
 
-:mod:`bnref.course.check` 는 독자의 함수를 여러 입력으로 실행한 뒤, 출력이 bnref 와 다르면 여기
+:mod:`bnref.course.check`는 독자의 함수를 여러 입력으로 실행한 뒤, 출력이 bnref와 다르면 여기
 있는 구현들을 **같은 입력으로** 실행해 봅니다. 모든 입력에서 독자의 출력과 (허용 오차 안에서) 같은
 구현이 있으면 그 실수의 이름을 댑니다. 짐작이 아니라 증거로 진단하는 것입니다.
 
 각 구현은 독자가 쓸 법한 모양 그대로 썼고, 틀린 줄에는 ``# 실수:`` 주석을 달았습니다. 실수마다
 :class:`Mistake` 하나가 무엇이 틀렸는지(``what``), 어떻게 고치는지(``fix``), 그리고 독자의 출력에서
 그 실수를 보여 주는 숫자(``evidence``)를 함께 들고 있습니다. 숫자를 보여 줄 입력(``shown_on``)은
-:mod:`bnref.course.check` 의 입력 이름입니다.
+:mod:`bnref.course.check`의 입력 이름입니다.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ class Mistake:
         fix: 어떻게 고치는지
         variant: 그 실수를 한 구현. 연습 문제의 함수와 시그니처가 같습니다.
         shown_on: 근거의 숫자를 보여 줄 입력의 이름
-        evidence: ``(inputs, got, want) -> str``. 그 입력에서 독자의 출력(got)과 bnref 의 출력(want)으로
-            실수를 보여 주는 문장. got, want 는 출력 텐서들의 tuple 입니다.
+        evidence: ``(inputs, got, want) -> str``. 그 입력에서 독자의 출력(got)과 bnref의 출력(want)으로
+            실수를 보여 주는 문장. got, want는 출력 텐서들의 tuple입니다.
     """
 
     key: str
