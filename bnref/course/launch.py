@@ -163,6 +163,7 @@ def run_commands(*commands, cwd=None, timeout=300.0, grace=30.0, threads=1):
     맨 앞의 ``torchrun``은 ``python -m torch.distributed.run``으로, ``python``은 지금 이 파이썬
     (``sys.executable``)으로 바꿔 실행합니다. 같은 프로그램을 같은 환경에서 부르는 것입니다.
     명령을 동시에 띄우므로, 기계 두 대의 ``torchrun`` 두 개처럼 서로를 기다리는 명령도 함께 돌 수 있습니다.
+    성공하든 실패하든, 돌아온 뒤에는 이 함수가 띄운 프로세스가 torchrun이 띄운 worker까지 하나도 남지 않습니다.
 
     Args:
         commands: 명령 문자열(셸처럼 나눕니다) 또는 인자 리스트.
@@ -179,8 +180,6 @@ def run_commands(*commands, cwd=None, timeout=300.0, grace=30.0, threads=1):
         RuntimeError: 한 명령이라도 0이 아닌 상태로 끝나면. torchrun이 남긴 "Root Cause" 요약(실패한
             랭크의 번호와 traceback)을 담고, 요약이 없으면 표준 오류의 끝부분을 담습니다.
         TimeoutError: ``timeout``초 안에 끝나지 않으면.
-
-    어느 경우든 돌아온 뒤에는 이 함수가 띄운 프로세스가, torchrun이 띄운 worker까지, 남지 않습니다.
     """
     argvs = [_argv(command) for command in commands]
     marker = uuid.uuid4().hex  # 이 실행이 띄운 모든 프로세스(손자까지)가 물려받는 표시
