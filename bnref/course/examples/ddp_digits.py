@@ -89,7 +89,7 @@ def make_model(hidden=32):
 # ---------------------------------------------------------------- joining the process group
 def init_distributed():
     """torchrun이 띄운 프로세스면 프로세스 그룹에 들어갑니다. ``(rank, world_size, device)``를 돌려줍니다."""
-    if "RANK" not in os.environ:  # torchrun 없이 python -m 으로 실행한 경우: 프로세스 하나
+    if "RANK" not in os.environ:  # torchrun 없이 `python -m`으로 실행한 경우: 프로세스 하나
         return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if torch.cuda.is_available():
         local_rank = int(os.environ["LOCAL_RANK"])  # 이 기계 안에서의 번호 = 이 프로세스가 쓸 GPU
