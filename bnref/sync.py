@@ -188,7 +188,7 @@ class SyncBatchNorm(_BatchNorm):
         tensor([0.4500, 0.6500])
 
     여러 프로세스에서 쓰는 예는 :func:`bnref.course.launch.spawn`과 강의 13을, ``torchrun``과
-    DistributedDataParallel로 모델 전체를 학습하는 예는 :mod:`bnref.course.examples.ddp_digits`와 강의 14를
+    DistributedDataParallel로 모델 전체를 학습하는 예는 ``bnref.course.examples.ddp_digits``와 강의 14를
     보세요.
     """
 

@@ -140,13 +140,13 @@ print(f"가장 큰 차이 {max(gaps):.12f}: 노드 두 개로 나눈 학습과 �
 # 얼마나 기다릴지는 `--rdzv-conf join_timeout=초`로 정하고, 기본값은 600초입니다. 시간이 지나면
 # `RendezvousTimeoutError`를 내고 끝납니다. 프로세스는 하나도 띄우지 않은 채입니다.
 #
-# 여기서는 `join_timeout=5`로 두 노드 중 하나만 실행합니다. `--rdzv-conf`는 `torchrun`의 옵션이므로
+# 여기서는 `join_timeout=3`으로 두 노드 중 하나만 실행합니다. `--rdzv-conf`는 `torchrun`의 옵션이므로
 # `-m 모듈` 앞에 둡니다. 뒤에 두면 학습 스크립트의 인자가 되어 버리고, `torchrun`은 기본값인 600초를
 # 기다립니다. `run_commands`는 실패한 명령의 표준 오류 끝부분을 담아 `RuntimeError`를 올리고, 랑데부 시간
 # 초과일 때는 둘째 줄에 그 뜻을 적습니다.
 
 # %%
-JOIN_TIMEOUT = 5
+JOIN_TIMEOUT = 3
 alone = node_command(f"127.0.0.1:{free_port()}", f"--rdzv-conf join_timeout={JOIN_TIMEOUT} ")
 started = time.monotonic()
 try:
