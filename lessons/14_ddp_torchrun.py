@@ -50,7 +50,7 @@ from IPython.display import Markdown, display
 from torch import nn
 
 from bnref.course.examples import ddp_digits
-from bnref.course.launch import run_commands
+from bnref.course.launch import format_command, run_commands
 from bnref.course.printing import markdown_table
 from bnref.course.viz import use_korean_font
 
@@ -188,7 +188,7 @@ commands = {
 }
 outputs = run_commands(*commands.values(), cwd=work)
 for name, command, output in zip(commands, commands.values(), outputs):
-    print(f"({name}) $ {command}\n{output}")
+    print(f"({name}) {format_command(command)}\n{output}")  # torchrun의 옵션과 스크립트를 두 줄로
 runs = {name: json.loads((work / f"{name}.json").read_text()) for name in commands}
 
 # %% [markdown]

@@ -38,7 +38,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from bnref.course.examples import ddp_digits
-from bnref.course.launch import free_port, run_commands
+from bnref.course.launch import format_command, free_port, run_commands
 from bnref.course.printing import markdown_table
 
 # %% [markdown]
@@ -73,7 +73,7 @@ def node_command(endpoint, torchrun_options=""):
 
 
 two_machines = node_command("10.0.0.1:29400")
-print(two_machines)
+print(format_command(two_machines))  # torchrun의 옵션과 스크립트를 두 줄로
 
 # %% [markdown]
 # ## 한 기계에서 두 노드 흉내 내기
@@ -91,7 +91,7 @@ work = Path(workdir.name)
 ddp_digits.save_digits(work / "digits.pt")
 
 here = node_command("127.0.0.1:$PORT")  # $PORT: 실행할 때 고르는 빈 포트
-print(here)
+print(format_command(here))
 print("기계 두 대의 명령과 다른 곳:", [(a, b) for a, b in zip(shlex.split(two_machines), shlex.split(here)) if a != b])
 
 port = free_port()

@@ -210,6 +210,21 @@ def run_commands(*commands, cwd=None, timeout=300.0, grace=30.0, threads=1):
                 f.close()
 
 
+def format_command(command):
+    """명령을 터미널에 치는 모양으로 보여 줍니다. ``torchrun``의 옵션과 스크립트(``-m 모듈 ...``) 부분을
+    셸의 줄 잇기(``\\``)로 두 줄에 나눕니다. 옵션이 어느 쪽에 속하는지가 눈에 보이도록 하려는 것입니다.
+
+    >>> print(format_command("torchrun --standalone --nproc-per-node 4 -m pkg.mod --lr 0.1"))
+    $ torchrun --standalone --nproc-per-node 4 \\
+        -m pkg.mod --lr 0.1
+    >>> print(format_command("python -m pkg.mod --lr 0.1"))
+    $ python -m pkg.mod --lr 0.1
+    """
+    if command.startswith("torchrun "):
+        command = command.replace(" -m ", " \\\n    -m ", 1)
+    return "$ " + command
+
+
 def free_port(host="127.0.0.1"):
     """지금 비어 있는 TCP 포트 번호 하나 (운영체제가 고른 것)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
