@@ -264,7 +264,7 @@ print("네 프로세스의 이동 통계가 모두 같은가:", same)
 # %%
 C = SHAPE[1]
 formula = [("all_gather", 8 * (2 * C + 1)), ("all_reduce", 16 * C)]
-print("한 스텝에 부른 통신 (rank 0):", cost[0]["collectives"])
+print("한 스텝에 부른 통신 (랭크 0):", cost[0]["collectives"])
 print("공식과 같은가:", all(r["collectives"] == formula for r in cost))
 activation = torch.Size(SHAPE).numel() * 4  # float32 입력 자체의 크기
 sent = sum(size for _, size in formula)
@@ -293,7 +293,7 @@ if written is None:
     print("이 운영체제에서는 내보낸 바이트를 잴 수 없습니다.")
 else:
     messages = (W - 1) + 2 * (W - 1)
-    print(f"내보낸 바이트 (rank 0): {written}, 데이터만 (링 공식): {ring}, "
+    print(f"내보낸 바이트 (랭크 0): {written}, 데이터만 (링 공식): {ring}, "
           f"메시지 {messages}개의 머리말: 메시지당 {(written - ring) / messages:.0f} 바이트")
 
 # %% [markdown]
