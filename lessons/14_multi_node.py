@@ -63,7 +63,7 @@ from bnref.course.printing import markdown_table
 
 # %%
 SCRIPT = "-m bnref.course.examples.ddp_digits"
-ARGS = "--data digits.pt --batch-size 32 --epochs 2 --lr 0.1 --seed 0 --sync-bn"
+ARGS = "--data digits.pt --batch-size 32 --epochs 1 --lr 0.1 --seed 0 --sync-bn"
 
 
 def node_command(endpoint, torchrun_options=""):
