@@ -1,18 +1,18 @@
 """동기화 배치 정규화(synchronized batch normalization): 여러 프로세스에 나뉜 미니배치 전체의 통계로 정규화.
 
-``torch.nn.SyncBatchNorm``과 같은 이름, 같은 인자입니다. 다른 점은 하나: torch의 것은 CPU 입력과
+``torch.nn.SyncBatchNorm``과 같은 이름, 같은 인자입니다. 다른 점은 하나입니다. torch의 것은 CPU 입력과
 gloo 백엔드에서 ``ValueError: SyncBatchNorm expected input tensor to be on GPU or XPU or
-privateuseone`` 을 내지만, 이것은 ``all_gather`` 와 ``all_reduce`` 만 있으면 어느 백엔드에서나
+privateuseone``을 내지만, 이것은 ``all_gather``와 ``all_reduce``만 있으면 어느 백엔드에서나
 돕니다.
 
 한 번의 학습 스텝에서 통신은 두 번뿐입니다.
 
-- 순전파(forward): 각 rank가 채널마다 ``[n, 평균, M2]`` (M2 = 편차 제곱합)를 float64로 만들어
+- 순전파(forward): 각 랭크(rank)가 채널마다 ``[n, 평균, M2]``(M2는 편차 제곱합)를 float64로 만들어
   ``all_gather`` 합니다. 모은 값을 병렬 분산 공식(parallel variance formula)으로 합치면 이어 붙인
-  배치 하나의 평균과 분산이 나옵니다. rank마다 배치 크기가 달라도, 빈 rank가 있어도 정확합니다.
-- 역전파(backward): 입력 기울기에 필요한 채널별 합 Σdy와 Σdy·x̂를 ``all_reduce``로 더합니다.
-  γ, β의 기울기는 (torch와 같이) 자기 rank 몫만 돌려줍니다. rank 사이의 파라미터 기울기 합은
-  DistributedDataParallel이 하는 일이기 때문입니다.
+  배치 하나의 평균과 분산이 나옵니다. 랭크마다 배치 크기가 달라도, 빈 랭크가 있어도 정확합니다.
+- 역전파(backward): 입력 기울기에 필요한 채널별 합 Σdy와 Σdy·x̂을 ``all_reduce``로 더합니다.
+  γ, β의 기울기는 torch와 같이 자기 랭크의 몫만 돌려줍니다. 랭크 사이에서 파라미터 기울기를 맞추는
+  일은 DistributedDataParallel이 모든 파라미터에 대해 하기 때문입니다(기울기의 평균을 냅니다).
 
 평가(eval) 모드는 아무것도 주고받지 않습니다. 프로세스 그룹이 없거나 그 크기가 1이면
 ``bnref.BatchNorm*``과 똑같이 동작합니다.
@@ -30,7 +30,7 @@ __all__ = ["SyncBatchNorm", "combine_moments"]
 
 
 def combine_moments(counts, means, m2s):
-    """rank마다의 (n_i, 평균_i, M2_i)를 합친 배치 하나의 (n, 평균, M2)로 만듭니다.
+    """랭크마다의 (n_i, 평균_i, M2_i)를 합친 배치 하나의 (n, 평균, M2)로 만듭니다.
 
     병렬 분산 공식(parallel variance formula, Chan 외 1979)입니다. 전체 편차 제곱합은 각 조각
     안의 편차 제곱합에, 조각 평균이 전체 평균에서 떨어진 만큼을 조각 크기로 곱해 더한 것입니다.
@@ -70,11 +70,11 @@ def combine_moments(counts, means, m2s):
 
 
 def _local_moments(x):
-    """이 rank 의 채널별 통계. x 는 계산용 dtype 입니다.
+    """이 랭크의 채널별 통계. x는 계산용 dtype입니다.
 
-    Returns: (centred, shift, n, mean, m2) — centred = x − shift 는 정규화와 역전파가 다시 쓰고,
-    mean, m2 는 float64 (C,). 빈 배치면 평균과 M2 를 0 으로 둡니다: 병렬 분산 공식에서 n_i = 0 인
-    조각은 그 값과 상관없이 아무것도 더하지 않지만, nan 은 0 을 곱해도 nan 이기 때문입니다.
+    Returns: (centred, shift, n, mean, m2). centred = x − shift는 정규화와 역전파가 다시 쓰고,
+    mean, m2는 float64 (C,)입니다. 빈 배치면 평균과 M2를 0으로 둡니다. 병렬 분산 공식에서 n_i = 0인
+    조각은 그 값과 상관없이 아무것도 더하지 않지만, nan은 0을 곱해도 nan이기 때문입니다.
     """
     n = F._count(x)
     if n == 0:
@@ -85,7 +85,7 @@ def _local_moments(x):
 
 
 def _all_gather_moments(n, mean, m2, group):
-    """모든 rank 의 (n, 평균, M2) 를 모아 합칩니다. 통신은 (2C + 1) 개 float64 의 all_gather 한 번."""
+    """모든 랭크의 (n, 평균, M2)를 모아 합칩니다. 통신은 float64 (2C + 1)개의 all_gather 한 번."""
     mine = torch.cat([mean.new_tensor([n]), mean, m2])  # (2C + 1,)
     everyone = [torch.empty_like(mine) for _ in range(dist.get_world_size(group))]
     # all_reduce(합) 가 아니라 all_gather: 평균과 M2 는 더해서 합쳐지는 값이 아니고,
@@ -99,9 +99,9 @@ def _all_gather_moments(n, mean, m2, group):
 class _SyncBatchNormFunction(torch.autograd.Function):
     """주어진 전역 통계로 정규화하고, 역전파에서 두 채널별 합을 그룹 전체에 대해 더합니다.
 
-    순전파의 통계는 밖에서 (기울기 없이) 구해 넘깁니다. 평균과 분산이 x 에 달려 있다는 사실은
-    :func:`bnref.functional._grad_input` 의 닫힌 꼴이 이미 반영하므로, 필요한 것은 Σdy 와 Σdy·x̂ 가
-    이 rank 몫이 아니라 이어 붙인 배치 전체의 합이라는 것 하나입니다.
+    순전파의 통계는 밖에서(기울기 없이) 구해 넘깁니다. 평균과 분산이 x에 달려 있다는 사실은
+    :func:`bnref.functional._grad_input`의 닫힌 꼴이 이미 반영하므로, 필요한 것은 Σdy와 Σdy·x̂이
+    이 랭크의 몫이 아니라 이어 붙인 배치 전체의 합이라는 것 하나입니다.
     """
 
     @staticmethod
@@ -125,19 +125,19 @@ class _SyncBatchNormFunction(torch.autograd.Function):
             total_dy, total_dy_xhat = both.split(sum_dy.numel())
             dx = F._grad_input(dy, centred, offset, invstd, weight, total_dy, total_dy_xhat, ctx.count)
             dx = dx.to(ctx.input_dtype)
-        # γ, β 의 기울기는 이 rank 의 몫입니다 (torch.nn.SyncBatchNorm 과 같게): rank 사이의 합은
-        # DistributedDataParallel 이 모든 파라미터에 대해 한꺼번에 합니다.
+        # γ, β의 기울기는 이 랭크의 몫입니다(torch.nn.SyncBatchNorm과 같게). 랭크 사이에서 맞추는 일(평균)은
+        # DistributedDataParallel이 모든 파라미터에 대해 한꺼번에 합니다.
         dw = sum_dy_xhat.to(weight.dtype) if ctx.needs_input_grad[1] else None
         db = sum_dy.to(ctx.bias_dtype) if ctx.needs_input_grad[2] else None
         return dx, dw, db, None, None, None, None, None
 
 
 def _checkable(input):
-    """채널당 값이 1개인 입력을 2개짜리 view 로 늘립니다 (복사 없음).
+    """채널당 값이 1개인 입력을 2개짜리 view로 늘립니다(복사 없음).
 
-    :func:`bnref.functional._check_args` 는 이 rank 의 입력에 값이 1개뿐이면 거절하지만, 동기화할 때는
+    :func:`bnref.functional._check_args`는 이 랭크의 입력에 값이 1개뿐이면 거절하지만, 동기화할 때는
     그룹 전체의 개수가 중요하므로 그 검사는 모은 뒤에 따로 합니다. 나머지 검사(eps, 모양, dtype)는
-    그대로 받기 위해 이 view 를 넘깁니다.
+    그대로 받기 위해 이 view를 넘깁니다.
     """
     return input.expand(2, *input.shape[1:]) if F._count(input) == 1 else input
 
@@ -146,16 +146,17 @@ class SyncBatchNorm(_BatchNorm):
     r"""Applies Batch Normalization over a N-Dimensional input, with statistics over every process.
 
     :class:`torch.nn.SyncBatchNorm`의 쌍둥이입니다. 학습 중에는 프로세스 그룹(process group)의 모든
-    rank가 가진 미니배치를 이어 붙인 것 하나의 평균과 편향(biased) 분산으로 정규화합니다:
+    랭크가 가진 미니배치를 이어 붙인 것 하나의 평균과 편향 분산(biased variance, n으로 나눈 분산)으로
+    정규화합니다.
 
     .. math::
         y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
 
-    rank마다 채널별 (n, 평균, M2)를 float64로 구해 ``all_gather`` 하고 병렬 분산 공식
-    (:func:`combine_moments`)으로 합치므로, rank마다 배치 크기가 달라도, 배치가 빈 rank가 있어도
-    이어 붙인 배치에 ``bnref.BatchNorm*``을 쓴 것과 같은 값이 나옵니다. ``running_mean``/
-    ``running_var``는 전역 평균과 전역 불편(unbiased, n−1) 분산으로 갱신되어 모든 rank에서 같습니다.
-    역전파는 채널별 합 Σdy, Σdy·x̂를 ``all_reduce`` 합니다. γ, β의 기울기는 이 rank의 몫입니다.
+    랭크마다 채널별 (n, 평균, M2)를 float64로 구해 ``all_gather`` 하고 병렬 분산 공식
+    (:func:`combine_moments`)으로 합치므로, 랭크마다 배치 크기가 달라도, 배치가 빈 랭크가 있어도
+    이어 붙인 배치에 ``bnref.BatchNorm*``을 쓴 것과 같은 값이 나옵니다. 이동 통계 ``running_mean``,
+    ``running_var``는 전역 평균과 전역 불편 분산(unbiased, n−1로 나눈 분산)으로 갱신되어 모든 랭크에서
+    같습니다. 역전파는 채널별 합 Σdy, Σdy·x̂을 ``all_reduce`` 합니다. γ, β의 기울기는 이 랭크의 몫입니다.
 
     평가 모드는 아무것도 주고받지 않습니다. ``torch.distributed``의 프로세스 그룹이 초기화되지
     않았거나 그룹 크기가 1이면 ``bnref.BatchNorm*``과 똑같이 동작합니다. torch의 것과 달리 CPU와
@@ -164,10 +165,10 @@ class SyncBatchNorm(_BatchNorm):
     Args:
         num_features: 채널 수 C
         eps: 분모에 더하는 작은 수. Default: 1e-5
-        momentum: 이동 통계에 새 배치가 차지하는 몫; ``None``이면 누적 평균. Default: 0.1
-        affine: 학습하는 γ, β를 둘지. Default: ``True``
+        momentum: 이동 통계에서 새 배치가 차지하는 몫. ``None``이면 누적 평균. Default: 0.1
+        affine: 학습하는 γ, β 를 둘지. Default: ``True``
         track_running_stats: 이동 통계를 쌓을지. Default: ``True``
-        process_group: 통계를 모을 프로세스 그룹; ``None``이면 전체(WORLD). Default: ``None``
+        process_group: 통계를 모을 프로세스 그룹. ``None``이면 전체(WORLD). Default: ``None``
         device, dtype: 파라미터와 버퍼를 만들 곳과 자료형. Default: ``None``
         bias: (키워드 전용) β를 둘지. Default: ``True``
 
@@ -186,7 +187,9 @@ class SyncBatchNorm(_BatchNorm):
         >>> bn.running_mean                 # 0.1 · (4.5, 6.5)
         tensor([0.4500, 0.6500])
 
-    여러 프로세스에서 쓰는 예는 :func:`bnref.course.launch.spawn`과 강의 13을 보세요.
+    여러 프로세스에서 쓰는 예는 :func:`bnref.course.launch.spawn`과 강의 13을, ``torchrun``과
+    DistributedDataParallel로 모델 전체를 학습하는 예는 ``bnref.course.examples.ddp_digits``와 강의 14를
+    보세요.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
@@ -248,15 +251,15 @@ class SyncBatchNorm(_BatchNorm):
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
-        r"""모델 안의 모든 ``BatchNorm*D`` 층을 :class:`SyncBatchNorm`으로 바꿉니다 (torch의 것과 같게).
+        r"""모델 안의 모든 ``BatchNorm*D`` 층을 :class:`SyncBatchNorm`으로 바꿉니다(torch의 것과 같게).
 
         ``bnref.BatchNorm*``과 ``torch.nn.BatchNorm*``을 모두 바꿉니다. 하위 모듈을 따라 내려가며
-        바꾸고, γ, β와 running 버퍼는 복사하지 않고 같은 텐서를 넘겨주며(그래서 옵티마이저가 가진
+        바꾸고, γ, β와 이동 통계 버퍼는 복사하지 않고 같은 텐서를 넘겨주며(그래서 옵티마이저가 가진
         파라미터가 그대로 이어집니다), ``training`` 플래그를 지킵니다.
 
         Args:
             module: 하나 이상의 ``BatchNorm*D`` 층을 가진 모듈
-            process_group: 통계를 모을 그룹; ``None``이면 전체. Default: ``None``
+            process_group: 통계를 모을 그룹. ``None``이면 전체. Default: ``None``
 
         Returns:
             바뀐 층을 가진 원래 ``module``. ``module`` 자체가 ``BatchNorm*D``이면 새

@@ -21,8 +21,9 @@ import api_links  # noqa: E402
 import griffe  # noqa: E402
 from print_page import exact_anchors, print_page_links  # noqa: E402
 
-# Modules left off the API page on purpose: a measurement script, not an API.
-NOT_ON_API_PAGE = {"bnref.course.bench"}
+# Modules left off the API page on purpose: a measurement script and an example script readers copy
+# (lesson 14 shows its code), not APIs.
+NOT_ON_API_PAGE = {"bnref.course.bench", "bnref.course.examples.ddp_digits"}
 
 
 # ── Docstrings as Markdown ────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,7 @@
-"""bnref.course.launch.spawn: 결과는 rank 순서로, 실패는 원래의 traceback 으로, 시간은 유한하게, 남는 프로세스 없이."""
+"""bnref.course.launch.spawn: 결과는 랭크 순서로, 실패는 원래의 traceback으로, 시간은 유한하게, 남는 프로세스 없이.
+
+run_commands(torchrun 명령을 그대로 실행)의 검사는 tests/test_ddp.py에 있습니다.
+"""
 
 import os
 import time
@@ -12,7 +15,7 @@ from bnref.course import launch
 from bnref.course.launch import spawn
 
 
-# spawn 에 넘기는 함수는 모듈의 최상위에 있어야 자식 프로세스가 이름으로 찾습니다.
+# spawn에 넘기는 함수는 모듈의 최상위에 있어야 자식 프로세스가 이름으로 찾습니다.
 def rank_and_sum(rank, base):
     t = torch.tensor([float(rank)])
     dist.all_reduce(t)
@@ -22,7 +25,7 @@ def rank_and_sum(rank, base):
 def fail_on_rank_one(rank):
     if rank == 1:
         raise KeyError("planted failure on rank 1")
-    dist.barrier()  # rank 0 은 여기서 rank 1 을 기다리다 통신 오류로 죽습니다
+    dist.barrier()  # 랭크 0은 여기서 랭크 1을 기다리다 통신 오류로 죽습니다
 
 
 def sleep_forever(rank):

@@ -1,8 +1,9 @@
-"""bnref.SyncBatchNorm: 여러 rank 에 나눈 배치가 이어 붙인 배치 하나와 같은 값을 내는지.
+"""bnref.SyncBatchNorm: 여러 랭크에 나눈 배치가 이어 붙인 배치 하나와 같은 값을 내는지.
 
-빠른 검사(한 프로세스): 그룹이 없거나 크기 1 이면 BatchNorm 과 똑같음, 오류는 torch 와 같음,
-convert_sync_batchnorm, 병렬 분산 공식, 그리고 크기 1 인 그룹에서 동기화 경로를 억지로 탄 계산.
-느린 검사(@slow): gloo 로 실제 프로세스 2개, 3개를 띄워 출력·기울기·running 통계를 비교.
+빠른 검사(한 프로세스): 그룹이 없거나 크기가 1이면 BatchNorm과 똑같음, 오류는 torch와 같음,
+convert_sync_batchnorm, 병렬 분산 공식, 그리고 크기가 1인 그룹에서 동기화 경로를 억지로 탄 계산.
+느린 검사(@slow): gloo로 실제 프로세스 2개, 3개를 띄워 출력·기울기·이동 통계를 비교.
+모델 전체를 torchrun과 DDP로 학습하는 검사는 tests/test_ddp.py에 있습니다.
 """
 
 import copy
@@ -33,7 +34,7 @@ def batches_for(shape, steps=3, offset=0.0, seed=0, dtype=F64):
 
 
 def start_state(num_features, dtype=F64, **flags):
-    """γ, β 가 1, 0 이 아닌 시작 상태 (γ·β 가 뒤바뀌는 실수도 드러나게)."""
+    """γ, β가 1, 0이 아닌 시작 상태(γ와 β가 뒤바뀌는 실수도 드러나게)."""
     bn = bnref.BatchNorm1d(num_features, dtype=dtype, **flags)
     with torch.no_grad():
         if bn.affine:
@@ -183,12 +184,12 @@ def test_combined_moments_equal_the_whole_batch(sizes, offset):
     n, mean, m2 = combine_moments(*moments(parts))
     assert n.item() == sum(sizes)
     torch.testing.assert_close(mean, x.mean(0), rtol=1e-14, atol=0.0)
-    # x − offset 은 반올림 없이 정확하므로(Sterbenz) 기준 분산을 작은 수에서 구합니다.
+    # x − offset은 반올림 없이 정확하므로(Sterbenz) 기준 분산을 작은 수에서 구합니다.
     torch.testing.assert_close(m2 / n, (x - offset).var(0, correction=0), rtol=1e-12, atol=0.0)
 
 
 def test_combining_without_the_between_term_would_be_wrong():
-    # 조각 평균이 서로 다르면 M2 의 합만으로는 모자랍니다: 이 검사가 공식의 두 번째 항을 지킵니다.
+    # 조각 평균이 서로 다르면 M2의 합만으로는 모자랍니다: 이 검사가 공식의 두 번째 항을 지킵니다.
     parts = [torch.zeros(2, 1, dtype=F64), torch.ones(2, 1, dtype=F64)]
     n, mean, m2 = combine_moments(*moments(parts))
     assert (n.item(), mean.item(), m2.item()) == (4.0, 0.5, 1.0)
@@ -199,11 +200,11 @@ def test_combining_without_the_between_term_would_be_wrong():
 
 @pytest.fixture(scope="module")
 def group_of_one(tmp_path_factory):
-    """크기 1 인 gloo 그룹 (이 프로세스 하나)."""
+    """크기가 1인 gloo 그룹(이 프로세스 하나)."""
     store = tmp_path_factory.mktemp("rendezvous") / "store"
     with pytest.MonkeyPatch.context() as mp:
         if sys.platform.startswith("linux"):
-            mp.setenv("GLOO_SOCKET_IFNAME", "lo")  # 바깥 네트워크와 상관없이 (bnref.course.launch 와 같게)
+            mp.setenv("GLOO_SOCKET_IFNAME", "lo")  # 바깥 네트워크와 상관없이(bnref.course.launch와 같게)
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=0, world_size=1,
                                 timeout=datetime.timedelta(seconds=30))
     yield dist.group.WORLD
@@ -221,7 +222,7 @@ def test_world_size_one_is_exactly_batchnorm_and_sends_nothing(group_of_one, sha
 
 @pytest.fixture
 def forced_sync(group_of_one, monkeypatch):
-    """크기 1 인 그룹에서도 동기화 경로를 타게 합니다: 모으기·합치기·all_reduce 의 계산을 빠르게 검사."""
+    """크기가 1인 그룹에서도 동기화 경로를 타게 합니다: 모으기·합치기·all_reduce의 계산을 빠르게 검사."""
     monkeypatch.setattr(SyncBatchNorm, "_group_to_sync", lambda self: group_of_one if self.training else None)
 
 
@@ -289,7 +290,7 @@ def test_sync_path_rejects_bad_input_before_sending_anything(forced_sync):
 
 # ---------------------------------------------------------------- real processes (gloo)
 
-# (이름, rank 별 크기, 한 rank 의 모양(dim 0 제외), offset, 인자)
+# (이름, 랭크별 크기, 한 랭크의 모양(dim 0 제외), offset, 인자)
 CASES = {
     2: [
         ("equal sizes", (4, 4), (3,), 0.0, {}),
@@ -319,7 +320,7 @@ def case_inputs(sizes, rest, offset, flags):
 
 @pytest.fixture(scope="module")
 def spawned():
-    """세계 크기마다 spawn 한 번: 모든 경우를 한 번에 돌립니다 (프로세스 시작이 비용의 대부분)."""
+    """세계 크기마다 spawn 한 번: 모든 경우를 한 번에 돌립니다(프로세스 시작이 비용의 대부분)."""
     results = {}
     for world, cases in CASES.items():
         jobs = []
@@ -352,7 +353,7 @@ def test_ranks_together_equal_batchnorm_on_the_concatenated_batch(spawned, world
     want = run({"bnref": PLAIN, "torch": TORCH_PLAIN}[impl][len(shape)], shape, flags, xs, gs)
     ranks = spawned[world, name]
     got = {"output": torch.cat([r["output"] for r in ranks]), "grad_input": torch.cat([r["grad_input"] for r in ranks])}
-    for key in ("grad_weight", "grad_bias"):  # 각 rank 의 몫: DDP 처럼 더하면 전체의 기울기
+    for key in ("grad_weight", "grad_bias"):  # 손실 Σ(y·g)가 합이므로 랭크들의 몫을 더하면 전체의 기울기
         if key in want:
             got[key] = sum(r[key] for r in ranks)
     for key in ("running_mean", "running_var", "num_batches_tracked"):
@@ -362,7 +363,7 @@ def test_ranks_together_equal_batchnorm_on_the_concatenated_batch(spawned, world
                 assert torch.equal(r[key], ranks[0][key]), f"{key} differs between ranks"
     if flags.get("track_running_stats", True):
         got["eval_output"] = torch.cat([r["eval_output"] for r in ranks])
-    else:  # running 통계가 없으면 평가에서도 배치 통계인데, 평가는 동기화하지 않으므로 rank 마다 따로
+    else:  # 이동 통계가 없으면 평가에서도 배치 통계인데, 평가는 동기화하지 않으므로 랭크마다 따로
         del want["eval_output"]
     assert_same(got, want, atol=1e-9, rtol=1e-9)
 
