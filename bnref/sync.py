@@ -166,7 +166,7 @@ class SyncBatchNorm(_BatchNorm):
         num_features: 채널 수 C
         eps: 분모에 더하는 작은 수. Default: 1e-5
         momentum: 이동 통계에서 새 배치가 차지하는 몫. ``None``이면 누적 평균. Default: 0.1
-        affine: 학습하는 γ, β 를 둘지. Default: ``True``
+        affine: 학습하는 γ, β를 둘지. Default: ``True``
         track_running_stats: 이동 통계를 쌓을지. Default: ``True``
         process_group: 통계를 모을 프로세스 그룹. ``None``이면 전체(WORLD). Default: ``None``
         device, dtype: 파라미터와 버퍼를 만들 곳과 자료형. Default: ``None``
