@@ -7,7 +7,10 @@
       order with a name, so that a keyboard can scroll them (axe: scrollable-region-focusable);
       Material does that for code blocks itself. Whether a region scrolls depends on the screen, so
       this is measured here, again whenever a region changes size.
-   2. Material puts each code block's copy button in a <nav> without a name: a page of 40 code
+    2. A table a lesson printed (an output) that is wider than the screen becomes a stack of cards,
+      one per row, each value under its column's name (`bnref-cards`, extra.css): a printed number
+      must never be hidden past the right edge. The table keeps its roles for screen readers.
+   3. Material puts each code block's copy button in a <nav> without a name: a page of 40 code
       blocks had 40 navigation landmarks that a screen reader cannot tell apart (axe:
       landmark-unique). A copy button is no navigation: its <nav> becomes a <div>. */
 (function () {
@@ -19,7 +22,27 @@
     [".md-typeset .highlight pre > code", null],
   ];
 
+  function cards(wrap) {
+    var table = wrap.querySelector("table");
+    if (!table) return;
+    table.classList.remove("bnref-cards");
+    if (wrap.scrollWidth <= wrap.clientWidth + 1) return;
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th, thead td"), function (th) {
+      return th.textContent.trim();
+    });
+    var roles = [["", "table"], ["thead, tbody", "rowgroup"], ["tr", "row"], ["th", "columnheader"], ["td", "cell"]];
+    roles.forEach(function (pair) {
+      var els = pair[0] ? table.querySelectorAll(pair[0]) : [table];
+      Array.prototype.forEach.call(els, function (el) { el.setAttribute("role", pair[1]); });
+    });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) { td.setAttribute("data-label", names[i] || ""); });
+    });
+    table.classList.add("bnref-cards");
+  }
+
   function update(el, label) {
+    if (el.matches(".nb-output .md-typeset__scrollwrap")) cards(el);
     var scrolls = el.scrollWidth > el.clientWidth + 1;
     el.classList.toggle("bnref-scrolls", scrolls);
     el.classList.toggle("bnref-scrolls--end", scrolls && el.scrollLeft + el.clientWidth >= el.scrollWidth - 1);
