@@ -163,23 +163,48 @@ def test_a_figure_that_reads_on_a_phone_gets_no_second_rendering():
     assert variants["text_pt"] == 12 and "phone" not in variants
 
 
+_IPYTHON_DISPLAY = """
+import base64, io, json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.pylabtools import select_figure_formats
+from PIL import Image
+from bnref.course import viz
+
+shell = InteractiveShell.instance()
+select_figure_formats(shell, {"png"})
+viz.use_korean_font()  # registers the formatter
+fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
+for ax in axes:
+    ax.plot([0, 1], [1, 0], label="BN")
+    ax.set_title("패널")
+    ax.legend(fontsize=7)
+data, _ = shell.display_formatter.format(fig)
+variants = data[viz.FIGURE_MIME]
+png = base64.b64decode(variants["phone"].pop("png"))
+variants["phone"]["size"] = Image.open(io.BytesIO(png)).size
+print(json.dumps({"mimes": sorted(data), "variants": variants}))
+"""
+
+
 def test_figures_shown_in_ipython_carry_their_variants():
     """In an IPython shell with PNG figures (as in a lesson's kernel), displaying a figure adds the
-    FIGURE_MIME data: the PNG's smallest text and dpi, and the phone rendering."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.core.pylabtools import select_figure_formats
+    FIGURE_MIME data: the PNG's smallest text and dpi, and the phone rendering. (A subprocess: an
+    IPython shell changes process-wide hooks.)"""
+    import json
+    import subprocess
 
-    shell = InteractiveShell.instance()
-    try:
-        select_figure_formats(shell, {"png"})
-        fig = _three_panels()  # calls use_korean_font(), which registers the formatter
-        data, _ = shell.display_formatter.format(fig)
-        variants = data[viz.FIGURE_MIME]
-        assert "image/png" in data and variants["text_pt"] == 7 and variants["dpi"] == 100
-        png = base64.b64decode(variants["phone"]["png"])
-        assert Image.open(io.BytesIO(png)).size == (variants["phone"]["width"], variants["phone"]["height"])
-    finally:
-        InteractiveShell.clear_instance()
+    proc = subprocess.run([sys.executable, "-c", _IPYTHON_DISPLAY], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert {"image/png", viz.FIGURE_MIME} <= set(result["mimes"])
+    variants = result["variants"]
+    assert variants["text_pt"] == 7 and variants["dpi"] == 100
+    phone = variants["phone"]
+    assert phone["size"] == [phone["width"], phone["height"]]
+    assert viz.text_px(phone["text_pt"], phone["dpi"], phone["width"]) >= viz.PHONE_TEXT_PX
 
 
 @pytest.mark.parametrize(("draw", "grid"), [("plot", (4, 1)), ("imshow", (2, 2))])
