@@ -493,10 +493,16 @@ def test_a_tap_on_a_figure_opens_it_full_screen(browser, site_url, visits):
         link.tap()
         image = page.locator(".glightbox-container .gslide-image img").first
         image.wait_for(state="visible", timeout=10_000)
-        box = image.bounding_box()
-        assert image.get_attribute("src") == href
-        assert page.evaluate("img => img.naturalWidth", image.element_handle()) > 0
-        assert box["width"] >= PHONE["width"] * 0.9  # the whole screen's width
+        # The whole screen's width, once the zoom-in animation has ended.
+        page.wait_for_function(
+            "w => { const img = document.querySelector('.glightbox-container .gslide-image img');"
+            " return img && img.naturalWidth > 0 && img.getBoundingClientRect().width >= w; }",
+            arg=PHONE["width"] * 0.95, timeout=10_000,
+        )
+        assert urljoin(page.url, image.get_attribute("src")) == urljoin(page.url, href)
+        cover = page.evaluate("() => { const r = document.querySelector('.glightbox-container').getBoundingClientRect();"
+                              " return [r.width, r.height]; }")
+        assert cover == [PHONE["width"], PHONE["height"]]
         page.keyboard.press("Escape")
         page.locator(".glightbox-container").wait_for(state="detached", timeout=10_000)
     finally:

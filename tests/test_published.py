@@ -203,8 +203,9 @@ def test_search_finds_a_lesson_and_links_under_the_sub_path(published):
 
 def test_a_downloaded_notebook_runs_where_bnref_is_not_installed(published, tmp_path):
     python = published["python"].result()
+    # (cwd: a folder without a bnref/ in it, as in Colab)
     check = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('bnref'))"],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert check.stdout.strip() == "None", "the fresh venv must not have bnref"
     with urlopen(f"{published['base']}lessons/{NOTEBOOK}.ipynb", timeout=60) as response:
         (tmp_path / f"{NOTEBOOK}.ipynb").write_bytes(response.read())
@@ -227,5 +228,5 @@ def test_a_downloaded_notebook_runs_where_bnref_is_not_installed(published, tmp_
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "warnings in the notebook"
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure"
     where = subprocess.run([str(python), "-c", "import bnref; print(bnref.__file__)"],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert where.stdout.startswith(str(python.parent.parent)), where.stdout  # installed into the venv

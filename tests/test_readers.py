@@ -258,3 +258,9 @@ def test_the_print_page_finds_the_phone_rendering_of_each_figure():
     fixed = print_page.fix_image_src(html, "lessons/04_x/", True)
     assert 'srcset="../lessons/figures/04_x-3-0-phone.png"' in fixed
     assert 'src="../lessons/figures/04_x-3-0.png"' in fixed
+
+
+def test_page_content_wrapped_in_a_document_by_the_lightbox_becomes_a_fragment_again():
+    wrapped = '<html><head><script>x()</script></head><body><h1 id="a">제목</h1>\n<p>본문</p></body></html>'
+    assert readers.unwrap_document(wrapped) == '<script>x()</script><h1 id="a">제목</h1>\n<p>본문</p>'
+    assert readers.unwrap_document("<p>본문</p>") == "<p>본문</p>"
