@@ -106,6 +106,7 @@ def open_browser(playwright):
 def new_context(browser, scheme: str = "light", viewport: dict = DESKTOP):
     """A context whose requests may only go to 127.0.0.1 (the site must work offline)."""
     context = browser.new_context(color_scheme=scheme, viewport=viewport, locale="ko-KR")
+    context.set_default_navigation_timeout(180_000)  # the print page, on a busy machine
 
     def route(r):
         host = re.match(r"^[a-z]+://([^/:]+)", r.request.url)

@@ -111,6 +111,9 @@ class Reader:
             is_mobile=phone,
             has_touch=phone,
         )
+        # The print page (1 MB of HTML and MathML) can take more than Playwright's default 30 s to
+        # load on a busy 2-core machine.
+        self.context.set_default_navigation_timeout(180_000)
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.failed: list[str] = []

@@ -90,10 +90,12 @@
   }
 
   // Material adds the copy buttons (and Material's tables get their scroll wrapper) as it mounts
-  // each page; whatever it adds later is caught too.
+  // each page; whatever it adds later is caught too, at most once per 50 ms (the print page adds
+  // thousands of nodes).
+  var pending = null;
   new MutationObserver(function (records) {
-    var added = records.some(function (r) { return r.addedNodes.length > 0; });
-    if (added) mount();
+    if (pending !== null || !records.some(function (r) { return r.addedNodes.length > 0; })) return;
+    pending = setTimeout(function () { pending = null; mount(); }, 50);
   }).observe(document.body, {childList: true, subtree: true});
   if (typeof document$ !== "undefined") document$.subscribe(mount);
   mount();
