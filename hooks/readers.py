@@ -5,6 +5,8 @@ address that works.
   whose <source> (the narrow rendering, bnref/course/viz.py) narrow screens choose. A tap or a click
   opens the wide figure full-screen (mkdocs-glightbox, which ships its own JS and CSS: the <a> it
   wraps around every <img> comes first, the <picture> goes inside it).
+- Page content: mkdocs-glightbox hands it back as a whole HTML document; it becomes a fragment
+  again (`unwrap_document`).
 - Tables: a header cell with no text (a table's blank corner) becomes a data cell, so that a screen
   reader announces no empty header (axe: empty-table-header).
 - The "Colab에서 열기" links need the GitHub repository that holds the published site. Its name
@@ -99,5 +101,17 @@ def blank_header_cells(page_html: str) -> str:
     return _EMPTY_TH.sub(lambda m: f"<td{m['attrs']}>{m['space']}</td>", page_html)
 
 
+_DOCUMENT = re.compile(r"\s*<html><head>(?P<head>.*?)</head><body>(?P<body>.*)</body></html>\s*", re.DOTALL)
+
+
+def unwrap_document(page_html: str) -> str:
+    """A page's content as a fragment again: mkdocs-glightbox 0.5.3 re-serialises it through
+    selectolax, which wraps it in <html><head></head><body>...</body></html>. Browsers drop the
+    extra tags, but print-site joins the fragments into one page and its anchor rewriting then
+    misses the headings (the first tag of the line is <html>)."""
+    match = _DOCUMENT.fullmatch(page_html)
+    return match["head"] + match["body"] if match else page_html
+
+
 def on_page_content(html: str, page, config, files) -> str:
-    return blank_header_cells(phone_pictures(html))
+    return blank_header_cells(phone_pictures(unwrap_document(html)))
