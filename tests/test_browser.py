@@ -192,8 +192,9 @@ def dark_visits(browser, site_url, visits):
     return {"schemes": schemes, "axe": axe, "errors": reader.errors, "outside": reader.outside}
 
 
-# Phone screenshots for review: lessons 02 (code and printed output), 04 (figures), 08 (placement).
-PHONE_SHOTS = ("02_", "04_", "08_")
+# Phone screenshots for review: lessons 02 (code and printed output), 04 (figures), 08 (placement)
+# and 10 (the old 08: wide figures, printed tables).
+PHONE_SHOTS = ("02_", "04_", "08_", "10_")
 
 
 @pytest.fixture(scope="module")
@@ -476,7 +477,7 @@ def test_what_scrolls_sideways_on_a_phone_shows_that_it_does(phone_visits):
     assert [f"{path}: {r['kind']} {r['text']!r}" for path, r in regions if not r["cue"]] == []
 
 
-def test_phone_screenshots_of_lessons_02_04_08(phone_visits):
+def test_phone_screenshots_of_lessons_02_04_08_10(phone_visits):
     shots = sorted(SCREENSHOTS.glob("*-phone.png"))
     assert [s.name[:3] for s in shots] == list(PHONE_SHOTS)
     assert all(s.stat().st_size > 10_000 for s in shots)
