@@ -9,7 +9,12 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup system-deps serve build test test-fast bench bench-build
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed
+
+# Test tools from npm, pinned in package-lock.json: axe-core (the accessibility checks of the browser tests).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Reinstall only when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml

@@ -36,7 +36,7 @@ def copy_repo(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in ("mkdocs.yml", "pyproject.toml"):
         shutil.copy2(ROOT / name, dest / name)
-    for name in ("hooks", "bnref", "lessons", "docs"):
+    for name in ("hooks", "bnref", "lessons", "docs", "overrides"):
         shutil.copytree(ROOT / name, dest / name, ignore=ignore)
     return dest
 

@@ -11,7 +11,8 @@ At every build (and every `mkdocs serve` reload):
 
 Settings, in mkdocs.yml: `site_url` (the wheel's address in the setup cell) and
 `extra.course.github_repo` / `extra.course.pages_branch` (the "Colab에서 열기" link; the published
-site must be on that branch, as `mkdocs gh-deploy` does).
+site must be on that branch, as `mkdocs gh-deploy` does; hooks/readers.py derives the repository or
+leaves the link out).
 """
 
 from __future__ import annotations
@@ -44,12 +45,10 @@ def _root(config) -> Path:
     return Path(config.config_file_path).resolve().parent
 
 
-def lesson_header(name: str, colab: str) -> str:
-    """Download and Colab links under a lesson's title."""
-    return (
-        f'[노트북 내려받기 (.ipynb)]({name}.ipynb){{ .md-button download="{name}.ipynb" }}\n'
-        f"[Colab에서 열기]({colab}){{ .md-button }}"
-    )
+def lesson_header(name: str, colab: str | None) -> str:
+    """Download and Colab links under a lesson's title (no Colab link without a repository)."""
+    download = f'[노트북 내려받기 (.ipynb)]({name}.ipynb){{ .md-button download="{name}.ipynb" }}'
+    return download + (f"\n[Colab에서 열기]({colab}){{ .md-button }}" if colab else "")
 
 
 def on_files(files: Files, config) -> Files:
@@ -72,7 +71,7 @@ def on_files(files: Files, config) -> Files:
 
     for lesson in executed:
         colab = colab_url(
-            course.get("github_repo", "OWNER/REPO"),
+            course.get("github_repo"),  # None: left out (hooks/readers.py)
             course.get("pages_branch", "gh-pages"),
             f"lessons/{lesson.name}.ipynb",
         )

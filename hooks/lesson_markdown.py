@@ -11,17 +11,45 @@ Markdown cells pass through unchanged except for links to other lessons (`03_tra
 (`notebook_for_download`). Code cells become ```python fences; outputs follow in blocks of class
 `nb-output`: text in a text fence, `text/markdown` as Markdown, figures as PNG files next to the
 page with their alt text (see kernel_startup.py) and pixel size.
+
+Figures for phones: a figure output may carry, under the MIME type `bnref.course.viz.FIGURE_MIME`,
+the smallest text size (pt) and dpi of its PNG and a second, narrow rendering for phones (see
+bnref/course/viz.py). The page's <img> then carries `data-text-pt` and `data-dpi`, and, when there
+is a phone rendering, `data-phone` (its file name, next to the figure) with its `data-phone-width`,
+`-height`, `-text-pt`, `-dpi`; hooks/readers.py turns that into a <picture> whose <source> narrow
+screens choose. The downloaded notebook keeps only the ordinary PNG.
+
+Folding a cell (the interface for lessons):
+    A code cell whose metadata has `"fold": "<summary>"` is shown on the page folded away: a closed
+    Material details block (`<details class="note bnref-fold">`) whose summary is that text, holding
+    the cell's code and its outputs. In a jupytext percent lesson:
+
+        # %% fold="답 보기"
+        answer = x.mean(dim=0)
+        print(fmt(answer))
+
+    The cell is executed like any other, and the downloaded notebook keeps it, with its source marked
+    collapsed (`metadata.jupyter.source_hidden`, which Jupyter and Colab honour). The summary must be
+    a non-empty string. The setup cell that the build puts in front of every lesson (tag
+    `bnref-setup`, see lesson_exec.py) is folded the same way, as "Colab에서만 필요한 준비".
 """
 
 from __future__ import annotations
 
 import base64
 import copy as copy_module
+import html
 import posixpath
 import re
 import struct
 
 import nbformat
+
+# bnref.course.viz.FIGURE_MIME; written out, so that the hooks do not import bnref (and torch).
+FIGURE_MIME = "application/vnd.bnref.figure+json"
+FOLD = "fold"  # the cell metadata key of a folded cell
+SETUP_TAG = "bnref-setup"  # the setup cell's tag (lesson_exec.py)
+SETUP_SUMMARY = "Colab에서만 필요한 준비"
 
 
 def _relative_link(extensions: str) -> re.Pattern:
@@ -74,12 +102,32 @@ def site_links(markdown: str, site_url: str) -> str:
     return _REL_LINK.sub(absolute, markdown)
 
 
+def fold_summary(cell, where: str = "a cell") -> str | None:
+    """The summary of a folded code cell (see the module's docstring), or None if it is not folded."""
+    if cell.cell_type != "code":
+        return None
+    if SETUP_TAG in cell.metadata.get("tags", []):
+        return SETUP_SUMMARY
+    summary = cell.metadata.get(FOLD)
+    if summary is None:
+        return None
+    if not isinstance(summary, str) or not summary.strip():
+        raise LessonPageError(f'{where}: fold needs a summary text, e.g. # %% fold="답 보기" (got {summary!r})')
+    return summary.strip()
+
+
 def notebook_for_download(nb, site_url: str):
-    """A copy of the executed notebook whose Markdown links work outside the site (see site_links)."""
+    """A copy of the executed notebook for readers: Markdown links that work outside the site (see
+    site_links), folded cells marked collapsed, and only the outputs Jupyter shows (no phone figures)."""
     copy = nbformat.from_dict(copy_module.deepcopy(dict(nb)))
     for cell in copy.cells:
         if cell.cell_type == "markdown":
             cell.source = site_links(cell.source, site_url)
+        elif cell.cell_type == "code":
+            if fold_summary(cell) is not None:
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            for output in cell.get("outputs", []):
+                output.get("data", {}).pop(FIGURE_MIME, None)
     return copy
 
 
@@ -149,13 +197,38 @@ def _output_markdown(output, where: str, figure_uri: str, figures: dict[str, byt
         figures[figure_uri] = png
         name = figure_uri.rsplit("/", 1)[-1]
         alt = _alt_text(output, where)
-        return (
-            f'<figure class="nb-output nb-figure" markdown>\n\n'
-            f"![{alt}](figures/{name}){{ width={width} height={height} loading=lazy }}\n\n</figure>"
-        )
+        attrs = f"width={width} height={height} loading=lazy{_figure_attrs(data.get(FIGURE_MIME), figure_uri, figures)}"
+        return f'<figure class="nb-output nb-figure" markdown>\n\n![{alt}](figures/{name}){{ {attrs} }}\n\n</figure>'
+
     if "text/plain" in data:
         return _fence(_ANSI.sub("", _join(data["text/plain"])), " { .text .nb-output .no-copy }")
     raise LessonPageError(f"{where}: no way to show an output of type {sorted(data)}")
+
+
+def _figure_attrs(variants, figure_uri: str, figures: dict[str, bytes]) -> str:
+    """The <img> attributes for a figure's metadata and its phone rendering (added to `figures`)."""
+    if not variants:
+        return ""
+    attrs = f' data-text-pt="{variants["text_pt"]}" data-dpi="{variants["dpi"]}"'
+    phone = variants.get("phone")
+    if phone:
+        phone_uri = figure_uri.removesuffix(".png") + "-phone.png"
+        png = base64.b64decode(phone["png"])
+        if png_size(png) != (phone["width"], phone["height"]):
+            raise LessonPageError(f"{phone_uri}: the phone rendering's size does not match its metadata")
+        figures[phone_uri] = png
+        attrs += (
+            f' data-phone="{phone_uri.rsplit("/", 1)[-1]}" data-phone-width="{phone["width"]}"'
+            f' data-phone-height="{phone["height"]}" data-phone-text-pt="{phone["text_pt"]}"'
+            f' data-phone-dpi="{phone["dpi"]}"'
+        )
+    return attrs
+
+
+def _folded(summary: str, blocks: list[str]) -> str:
+    """A closed details block (Material styles it) holding a cell's code and outputs."""
+    inner = "\n\n".join(block for block in blocks if block.strip())
+    return f'<details class="note bnref-fold" markdown="1">\n<summary>{html.escape(summary)}</summary>\n\n{inner}\n\n</details>'
 
 
 def _insert_after_title(markdown: str, block: str) -> str:
@@ -181,11 +254,15 @@ def notebook_to_markdown(nb, name: str, header: str = "") -> tuple[str, dict[str
                 source, pending_header = _insert_after_title(source, pending_header), ""
             parts.append(source)
         elif cell.cell_type == "code":
-            if source.strip():
-                parts.append(_fence(source, "python"))
+            blocks = [_fence(source, "python")] if source.strip() else []
             for j, output in enumerate(cell.get("outputs", [])):
                 uri = f"lessons/figures/{name}-{i}-{j}.png"
-                parts.append(_output_markdown(output, f"{name} cell {i}", uri, figures))
+                blocks.append(_output_markdown(output, f"{name} cell {i}", uri, figures))
+            summary = fold_summary(cell, f"{name} cell {i}")
+            if summary is not None and blocks:
+                parts.append(_folded(summary, blocks))
+            else:
+                parts.extend(blocks)
     if pending_header:  # no title: the links go on top
         parts.insert(0, pending_header)
     return "\n\n".join(part for part in parts if part.strip()) + "\n", figures

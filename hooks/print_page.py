@@ -6,7 +6,8 @@ hooks/course.py has turned the page's math into MathML: the print page would sho
 runs last (lowest priority) and hands print-site the finished HTML instead.
 
 After the build it also mends the print page's cross-references (see `print_page_links`), and it
-swaps in a faster copy of one of print-site's functions (see `update_anchor_ids`).
+swaps in a faster copy of one of print-site's functions (see `update_anchor_ids`) and an extended
+one of another (`fix_image_src`: the phone renderings of figures too).
 """
 
 from __future__ import annotations
@@ -40,8 +41,28 @@ def update_anchor_ids(page_html: str, page_key: str) -> str:
     return page_html
 
 
+_print_site_fix_image_src = print_site_urls.fix_image_src
+_SOURCE_SRCSET = re.compile(r'(<source\b[^>]*?\ssrcset=")([^"]+)(")', flags=re.IGNORECASE)
+
+
+def fix_image_src(page_html: str, page_url: str, directory_urls: bool) -> str:
+    """print-site's `fix_image_src` (makes each <img src> relative to the print page), and the same
+    for the <source srcset> of a <picture> (a figure's phone rendering, hooks/readers.py), which
+    print-site leaves relative to the page it came from."""
+
+    def fix(match: re.Match) -> str:
+        url = match[2]
+        if print_site_urls.is_external(url) or url.startswith("data:"):
+            return match[0]
+        new_url = print_site_urls.get_url_from_root(url, page_url)
+        return f"{match[1]}{'../' + new_url if directory_urls else new_url}{match[3]}"
+
+    return _SOURCE_SRCSET.sub(fix, _print_site_fix_image_src(page_html, page_url, directory_urls))
+
+
 def on_config(config):
     print_site_urls.update_anchor_ids = update_anchor_ids  # read by print-site's fix_internal_links
+    print_site_urls.fix_image_src = fix_image_src  # likewise
     return config
 
 

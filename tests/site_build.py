@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("mkdocs.yml", "pyproject.toml", "hooks", "bnref", "lessons", "docs")
+COPIED = ("mkdocs.yml", "pyproject.toml", "hooks", "bnref", "lessons", "docs", "overrides")
 
 
 def copy_repo(dest: Path) -> Path:

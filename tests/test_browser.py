@@ -1,12 +1,15 @@
 """The built course in a real browser (Chromium via Playwright), served from 127.0.0.1, as a reader meets it.
 
-Every page is opened once (fixture `visits`) with every request routed through a handler that lets
-only 127.0.0.1 through; what each page shows is measured in the page itself, and each test below
-asserts one behaviour on those measurements. Search, the colour-scheme toggle and the screenshots
-drive the pages themselves.
+Every page is opened once per way of reading it, with every request routed through a handler that
+lets only 127.0.0.1 through: at 1280 px in the light scheme (fixture `visits`) and in the dark scheme
+(`dark_visits`), each time audited by axe-core (tests/site_audit.py), and on a 390×844 phone
+(`phone_visits`). What each page shows is measured in the page itself, and each test below asserts
+one behaviour on those measurements. Search, the colour-scheme toggle, a tap on a figure, the
+keyboard and the screenshots drive the pages themselves.
 
 Needs Debian's Chromium (/usr/bin/chromium) and a Korean font (fonts-nanum): `make test` installs
-both (Makefile: system-deps). Screenshots for review: test-output/screenshots/ (not committed).
+both (Makefile: system-deps), and axe-core from npm (`make setup`). Screenshots for review:
+test-output/screenshots/ (not committed), phone ones as <page>-phone.png.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
+from site_audit import AXE_JS, PHONE, PHONE_MEASURE, axe_violations
 from site_build import ROOT, site_pages
 
 # The first test also waits for the shared clean build (conftest.py: course_build), up to 540 s.
@@ -99,10 +103,17 @@ def browser():
 class Reader:
     """A browser context that records what leaves 127.0.0.1 (and blocks it) and what goes wrong."""
 
-    def __init__(self, browser, color_scheme: str = "light"):
+    def __init__(self, browser, color_scheme: str = "light", viewport=None, phone: bool = False):
         self.context = browser.new_context(
-            color_scheme=color_scheme, viewport={"width": 1280, "height": 800}, locale="ko-KR"
+            color_scheme=color_scheme,
+            viewport=viewport or {"width": 1280, "height": 800},
+            locale="ko-KR",
+            is_mobile=phone,
+            has_touch=phone,
         )
+        # The print page (1 MB of HTML and MathML) can take more than Playwright's default 30 s to
+        # load on a busy 2-core machine.
+        self.context.set_default_navigation_timeout(180_000)
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.failed: list[str] = []
@@ -138,14 +149,15 @@ def _screenshot_pages(pages: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def visits(browser, site_url, course_site):
-    """Every page opened once in the light scheme: its measurements, plus what the reader saw go wrong.
+    """Every page opened once in the light scheme: its measurements and axe-core's violations, plus
+    what the reader saw go wrong.
 
     Also saves the light screenshots of the home page and the lessons."""
     pages = site_pages(course_site)
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     reader = Reader(browser)
-    measured = {}
+    measured, axe = {}, {}
     try:
         for path in pages:
             page = reader.open(site_url + path)
@@ -153,6 +165,51 @@ def visits(browser, site_url, course_site):
             measured[path] = page.evaluate(MEASURE)
             if path in _screenshot_pages(pages):
                 page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-light.png", full_page=True)
+            axe[path] = axe_violations(page)
+            page.close()
+    finally:
+        reader.close()
+    return {"pages": measured, "axe": axe, "errors": reader.errors, "failed": reader.failed, "outside": reader.outside}
+
+
+@pytest.fixture(scope="module")
+def dark_visits(browser, site_url, visits):
+    """Every page in the dark scheme (the reader's system setting): axe-core's violations; the dark
+    screenshots of the home page and the lessons."""
+    reader = Reader(browser, color_scheme="dark")
+    schemes, axe = {}, {}
+    try:
+        for path in visits["pages"]:
+            page = reader.open(site_url + path)
+            schemes[path] = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            if path in _screenshot_pages(list(visits["pages"])):
+                page.evaluate(LOAD_IMAGES)
+                page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-dark.png", full_page=True)
+            axe[path] = axe_violations(page)
+            page.close()
+    finally:
+        reader.close()
+    return {"schemes": schemes, "axe": axe, "errors": reader.errors, "outside": reader.outside}
+
+
+# Phone screenshots for review: lessons 02 (code and printed output), 04 (figures), 08 (placement)
+# and 10 (the issue's old 08: wide figures, printed tables).
+PHONE_SHOTS = ("02_", "04_", "08_", "10_")
+
+
+@pytest.fixture(scope="module")
+def phone_visits(browser, site_url, visits):
+    """Every page on a 390×844 touch screen: what a phone reader sees (tests/site_audit.py:
+    PHONE_MEASURE), and screenshots of PHONE_SHOTS."""
+    reader = Reader(browser, viewport=PHONE, phone=True)
+    measured = {}
+    try:
+        for path in visits["pages"]:
+            page = reader.open(site_url + path)
+            page.evaluate(LOAD_IMAGES)
+            measured[path] = page.evaluate(PHONE_MEASURE)
+            if any(path.startswith(f"lessons/{p}") for p in PHONE_SHOTS):
+                page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-phone.png", full_page=True)
             page.close()
     finally:
         reader.close()
@@ -349,20 +406,156 @@ def test_the_toggle_switches_between_light_and_dark(browser, site_url):
     assert reader.errors == []
 
 
-def test_dark_screenshots_of_the_home_page_and_every_lesson(browser, site_url, visits):
+def test_dark_screenshots_of_the_home_page_and_every_lesson(dark_visits, visits):
     """Saved for review next to the light ones (taken by `visits`); the dark scheme follows the
     reader's system setting."""
-    reader = Reader(browser, color_scheme="dark")
-    try:
-        for path in _screenshot_pages(list(visits["pages"])):
-            page = reader.open(site_url + path)
-            assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate", path
-            page.evaluate(LOAD_IMAGES)
-            page.screenshot(path=SCREENSHOTS / f"{_shot_name(path)}-dark.png", full_page=True)
-            page.close()
-    finally:
-        reader.close()
-    assert reader.errors == [] and reader.outside == []
+    assert set(dark_visits["schemes"].values()) == {"slate"}
+    assert dark_visits["errors"] == [] and dark_visits["outside"] == []
     for path in _screenshot_pages(list(visits["pages"])):
         for scheme in ("light", "dark"):
             assert (SCREENSHOTS / f"{_shot_name(path)}-{scheme}.png").stat().st_size > 10_000
+
+
+# ── Accessibility (axe-core) ──────────────────────────────────────────────────────────────────────
+
+
+def _violations(axe: dict) -> list[str]:
+    return [
+        f"{path}: {v['id']} ({v['impact']}) × {len(v['nodes'])}: {v['nodes'][0]['target']} {v['nodes'][0]['summary'][:160]}"
+        for path, violations in axe.items()
+        for v in violations
+    ]
+
+
+def test_axe_core_is_the_pinned_version():
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    pinned = lock["packages"]["node_modules/axe-core"]["version"]
+    assert AXE_JS.read_text(encoding="utf-8")[:40].startswith(f"/*! axe v{pinned}")
+
+
+def test_axe_finds_no_violation_on_any_page_in_the_light_scheme(visits):
+    assert visits["axe"] and _violations(visits["axe"]) == []
+
+
+def test_axe_finds_no_violation_on_any_page_in_the_dark_scheme(dark_visits):
+    assert dark_visits["axe"] and _violations(dark_visits["axe"]) == []
+
+
+# ── Phones (390×844) ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_phone_pages_load_and_fit_the_screen(phone_visits):
+    assert phone_visits["errors"] == [] and phone_visits["failed"] == [] and phone_visits["outside"] == []
+    wider = {path: m["pageWidth"] for path, m in phone_visits["pages"].items() if m and m["pageWidth"] > PHONE["width"]}
+    assert wider == {}
+
+
+def test_the_smallest_text_of_every_figure_is_at_least_9_px_on_a_phone(phone_visits):
+    """From each figure's metadata (smallest font in pt, dpi, recorded by the lesson's kernel) and the
+    size the browser draws the image it chose: pt / 72 · dpi · CSS width / natural width."""
+    figures = [(path, f) for path, m in phone_visits["pages"].items() if m for f in m["figures"]]
+    assert figures, "no figure on the site"
+    small = [f"{path} {f['src']}: {f['textPx']:.1f} px" for path, f in figures if not f["textPx"] >= 9]
+    assert small == []
+
+
+def test_printed_output_shows_every_number_on_a_phone(phone_visits):
+    cut = [
+        f"{path}: {o['text']!r}"
+        for path, m in phone_visits["pages"].items() if m
+        for o in m["outputs"] if o["cut"]
+    ]
+    assert cut == []
+    overflowing = [f"{path}: {o['text']!r}" for path, m in phone_visits["pages"].items() if m for o in m["outputOverflow"]]
+    assert overflowing == []
+
+
+def test_what_scrolls_sideways_on_a_phone_shows_that_it_does(phone_visits):
+    """Code, formulas and tables wider than a phone scroll, and fade at the right edge (the cue)."""
+    regions = [(path, r) for path, m in phone_visits["pages"].items() if m for kind in ("code", "math", "tables") for r in m[kind]]
+    assert regions, "nothing scrolls on a phone: the check would check nothing"
+    assert [f"{path}: {r['kind']} {r['text']!r}" for path, r in regions if not r["cue"]] == []
+
+
+def test_phone_screenshots_of_lessons_02_04_08_10(phone_visits):
+    shots = sorted(SCREENSHOTS.glob("*-phone.png"))
+    assert [s.name[:3] for s in shots] == list(PHONE_SHOTS)
+    assert all(s.stat().st_size > 10_000 for s in shots)
+
+
+def _lesson(visits, prefix: str) -> str:
+    return next(p for p in visits["pages"] if p.startswith(f"lessons/{prefix}"))
+
+
+def test_a_tap_on_a_figure_opens_it_full_screen(browser, site_url, visits):
+    reader = Reader(browser, viewport=PHONE, phone=True)
+    try:
+        page = reader.open(site_url + _lesson(visits, "04_"))
+        link = page.locator("figure.nb-figure a.glightbox").first
+        link.scroll_into_view_if_needed()
+        href = link.get_attribute("href")
+        link.tap()
+        image = page.locator(".glightbox-container .gslide-image img").first
+        image.wait_for(state="visible", timeout=10_000)
+        # The whole screen's width, once the zoom-in animation has ended.
+        page.wait_for_function(
+            "w => { const img = document.querySelector('.glightbox-container .gslide-image img');"
+            " return img && img.naturalWidth > 0 && img.getBoundingClientRect().width >= w; }",
+            arg=PHONE["width"] * 0.95, timeout=10_000,
+        )
+        assert urljoin(page.url, image.get_attribute("src")) == urljoin(page.url, href)
+        cover = page.evaluate("() => { const r = document.querySelector('.glightbox-container').getBoundingClientRect();"
+                              " return [r.width, r.height]; }")
+        assert cover == [PHONE["width"], PHONE["height"]]
+        page.keyboard.press("Escape")
+        page.locator(".glightbox-container").wait_for(state="detached", timeout=10_000)
+    finally:
+        reader.close()
+    assert reader.errors == [] and reader.outside == []
+
+
+# ── Keyboard ──────────────────────────────────────────────────────────────────────────────────────
+
+# Marks every region of the article that scrolls sideways, and every fold's summary, with an index.
+_TARGETS = """() => {
+  const article = document.querySelector("article.md-content__inner");
+  const shown = el => el.getClientRects().length > 0 && el.closest("details:not([open])") === null;
+  const scrolls = [...article.querySelectorAll("pre > code, div.arithmatex, .md-typeset__scrollwrap")]
+    .filter(el => shown(el) && el.scrollWidth > el.clientWidth + 1);
+  const toggles = [...article.querySelectorAll("details > summary")].filter(el => el.getClientRects().length > 0);
+  [...scrolls, ...toggles].forEach((el, i) => el.setAttribute("data-target", String(i)));
+  // Chromium (since 130) lets Tab reach a scroller by itself; other browsers need a tabindex.
+  const untabbable = scrolls.filter(el => !el.hasAttribute("tabindex")).map(el => el.textContent.slice(0, 40));
+  return {scrolls: scrolls.length, toggles: toggles.length, untabbable};
+}"""
+
+
+def test_the_keyboard_reaches_every_scrollable_region_and_every_fold(browser, site_url, course_site):
+    """Tab from the top of a lesson to its end, on a narrow window: every region that scrolls
+    sideways (code, formulas, tables) and every fold's toggle gets the focus, and every such region
+    has a tabindex (in every browser, not only in Chromium, which makes scrollers focusable itself)."""
+    lesson = next(p for p in site_pages(course_site) if p.startswith("lessons/03_"))
+    reader = Reader(browser, viewport=PHONE)
+    try:
+        page = reader.open(site_url + lesson)
+        page.evaluate(LOAD_IMAGES)
+        page.wait_for_timeout(500)  # Material and readers.js mark scrollable regions as they mount
+        counts = page.evaluate(_TARGETS)
+        assert counts["scrolls"] > 0 and counts["toggles"] > 0, counts
+        assert counts["untabbable"] == []
+        reached: set[str] = set()
+        last = None
+        for _ in range(600):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("""() => { const el = document.activeElement;
+                return el ? [el.getAttribute("data-target"), el.closest("footer") !== null] : [null, true]; }""")
+            if focused[0] is not None:
+                reached.add(focused[0])
+            if focused[1]:  # the page's footer: past the article
+                break
+            last = focused
+        expected = {str(i) for i in range(counts["scrolls"] + counts["toggles"])}
+    finally:
+        reader.close()
+    assert last is not None
+    assert expected - reached == set(), f"not reached by Tab: {sorted(expected - reached, key=int)} of {counts}"

@@ -361,13 +361,23 @@ def test_downloaded_notebooks_link_to_pages_that_exist(site):
     assert found > 10
 
 
-def test_each_lesson_links_to_colab(site):
+def test_without_a_repository_no_lesson_links_to_colab(site):
+    """The session build is of a copy that is no Git clone, with GITHUB_REPOSITORY unset: it knows no
+    repository, so it publishes no Colab link rather than one to github/OWNER/REPO (tests/test_published.py
+    checks the links of a build that has one)."""
+    if os.environ.get("GITHUB_REPOSITORY"):
+        pytest.skip("GITHUB_REPOSITORY is set: the session build has a repository")
     for name in LESSONS:
-        links = [a["href"] for a in _article(site / "lessons" / name / "index.html").select("a[href]")]
-        assert any(
-            re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/lessons/{name}\.ipynb", u)
-            for u in links
-        ), links
+        html = (site / "lessons" / name / "index.html").read_text(encoding="utf-8")
+        assert "colab.research.google.com" not in html and "OWNER/REPO" not in html, name
+
+
+def test_the_setup_cell_is_folded_away_on_each_lesson_page(site):
+    for name in LESSONS:
+        article = _article(site / "lessons" / name / "index.html")
+        setup = [d for d in article.select("details") if 'find_spec("bnref") is None' in d.get_text()]
+        assert len(setup) == 1, name
+        assert "open" not in setup[0].attrs and setup[0].summary.get_text(strip=True) == "Colab에서만 필요한 준비"
 
 
 def test_published_wheel_installs_and_imports(site, tmp_path):

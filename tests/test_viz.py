@@ -1,5 +1,7 @@
 """bnref.course.viz: 한글과 마이너스 기호가 경고 없이 그려지는지 (pytest 설정상 경고는 곧 실패)."""
 
+import base64
+import io
 import sys
 import warnings
 from pathlib import Path
@@ -10,6 +12,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from bnref.course import viz  # noqa: E402
 
@@ -103,3 +106,116 @@ def test_no_font_at_all_says_how_to_install(monkeypatch):
 def test_bundled_font_path_is_a_real_file():
     path = viz.find_korean_font()
     assert path is not None and Path(path).is_file()
+
+
+# ── 휴대폰용 그림 (phone rendering) ──────────────────────────────────────────────────────────────
+
+
+def _three_panels():
+    """강의 10의 그림처럼: 9.6인치 폭에 패널 셋, 범례는 7 pt."""
+    viz.use_korean_font()
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
+    for i, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [0, i, 2 * i], label="BN")
+        ax.set(title=f"패널 {i}", xlabel="스텝", ylabel="손실")
+        ax.legend(fontsize=7)
+    fig.suptitle("표준, BN, 잡음 섞인 BN")
+    fig.tight_layout()
+    return fig
+
+
+def test_wide_figures_are_unreadable_on_a_phone_without_a_phone_rendering():
+    # 대조군: 원래 그림의 7 pt 범례는 휴대폰 본문 폭(342 px)에서 9 px에 한참 못 미칩니다.
+    fig = _three_panels()
+    smallest = min(viz.text_sizes(fig))
+    assert smallest == 7
+    assert viz.text_px(smallest, 100, viz._tight_width_in(fig) * 100) < 4
+
+
+def test_phone_rendering_stacks_the_panels_and_reaches_the_text_size():
+    fig = _three_panels()
+    phone = viz.phone_figure(fig)
+    assert viz.text_px(phone["text_pt"], phone["dpi"], phone["width"]) >= viz.PHONE_TEXT_PX
+    assert phone["width"] >= 2 * viz.PHONE_CSS_WIDTH * 0.95  # sharp on a high-density screen
+    assert phone["height"] > 2 * phone["width"]  # three panels, one under the other
+    assert Image.open(io.BytesIO(phone["png"])).size == (phone["width"], phone["height"])
+
+
+def test_phone_rendering_leaves_the_figure_and_pyplot_as_they_were():
+    fig = _three_panels()
+    before = (tuple(fig.get_size_inches()), [tuple(ax.get_position().bounds) for ax in fig.axes],
+              [t.get_fontsize() for ax in fig.axes for t in ax.get_legend().get_texts()])
+    numbers, current = plt.get_fignums(), plt.gcf()
+    viz.phone_figure(fig)
+    after = (tuple(fig.get_size_inches()), [tuple(ax.get_position().bounds) for ax in fig.axes],
+             [t.get_fontsize() for ax in fig.axes for t in ax.get_legend().get_texts()])
+    assert after == before
+    assert plt.get_fignums() == numbers and plt.gcf() is current
+
+
+def test_a_figure_that_reads_on_a_phone_gets_no_second_rendering():
+    viz.use_korean_font()
+    fig, ax = plt.subplots(figsize=(3.0, 2.0))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("작은 그림", fontsize=12)
+    ax.tick_params(labelsize=12)
+    variants = viz.figure_variants(fig)
+    assert variants["text_pt"] == 12 and "phone" not in variants
+
+
+_IPYTHON_DISPLAY = """
+import base64, io, json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.pylabtools import select_figure_formats
+from PIL import Image
+from bnref.course import viz
+
+shell = InteractiveShell.instance()
+select_figure_formats(shell, {"png"})
+viz.use_korean_font()  # registers the formatter
+fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
+for ax in axes:
+    ax.plot([0, 1], [1, 0], label="BN")
+    ax.set_title("패널")
+    ax.legend(fontsize=7)
+data, _ = shell.display_formatter.format(fig)
+variants = data[viz.FIGURE_MIME]
+png = base64.b64decode(variants["phone"].pop("png"))
+variants["phone"]["size"] = Image.open(io.BytesIO(png)).size
+print(json.dumps({"mimes": sorted(data), "variants": variants}))
+"""
+
+
+def test_figures_shown_in_ipython_carry_their_variants():
+    """In an IPython shell with PNG figures (as in a lesson's kernel), displaying a figure adds the
+    FIGURE_MIME data: the PNG's smallest text and dpi, and the phone rendering. (A subprocess: an
+    IPython shell changes process-wide hooks.)"""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", _IPYTHON_DISPLAY], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert {"image/png", viz.FIGURE_MIME} <= set(result["mimes"])
+    variants = result["variants"]
+    assert variants["text_pt"] == 7 and variants["dpi"] == 100
+    phone = variants["phone"]
+    assert phone["size"] == [phone["width"], phone["height"]]
+    assert viz.text_px(phone["text_pt"], phone["dpi"], phone["width"]) >= viz.PHONE_TEXT_PX
+
+
+@pytest.mark.parametrize(("draw", "grid"), [("plot", (4, 1)), ("imshow", (2, 2))])
+def test_graph_panels_go_one_per_row_and_picture_panels_two(draw, grid):
+    """Four panels in a row, 9.6 inches wide: graphs need their width (tick labels), pictures
+    (images, 3D, axes turned off) can go two to a row."""
+    viz.use_korean_font()
+    fig, axes = plt.subplots(1, 4, figsize=(9.6, 2.4))
+    for ax in axes:
+        ax.imshow([[0, 1], [1, 0]]) if draw == "imshow" else ax.plot([0, 1], [1, 0])
+    copy = viz._detached_copy(fig)
+    viz._relayout(copy)
+    assert {ax.get_subplotspec().get_gridspec().get_geometry() for ax in copy.axes} == {grid}
+    assert copy.get_size_inches()[0] == viz.PHONE_WIDTH_IN

@@ -67,3 +67,13 @@ def test_colab_links_and_the_workflow_use_the_same_branch():
     _, _, steps = _steps()
     assert not any("ghp-import" in s.get("run", "") and " -b " in s["run"] for s in steps)
     assert re.search(r"^\s+pages_branch: gh-pages$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
+
+
+def test_the_workflow_is_a_deploy_build_and_mkdocs_yml_reads_the_flag():
+    # A deploy build without a repository for the Colab links warns (hooks/readers.py), and the
+    # workflow's strict build then fails instead of publishing lessons without Colab links.
+    _, job, _ = _steps()
+    assert job["env"]["DEPLOY"] == "1"
+    text = (ROOT / "mkdocs.yml").read_text()
+    assert re.search(r"^\s+deploy: !ENV \[DEPLOY, false\]$", text, re.MULTILINE)
+    assert re.search(r"^\s+github_repo: !ENV GITHUB_REPOSITORY$", text, re.MULTILINE)
