@@ -9,10 +9,12 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup system-deps serve build test test-fast bench bench-build
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed
 
 # Test tools from npm, pinned in package-lock.json: axe-core (the accessibility checks of the browser tests).
+# Only `make test` needs them; Node.js and npm come from Debian when the machine has none.
 node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -35,7 +37,7 @@ serve: setup
 build: setup
 	$(BIN)/mkdocs build --strict
 
-test: setup system-deps
+test: setup system-deps node_modules/.installed
 	$(BIN)/python -m pytest
 
 test-fast: setup
