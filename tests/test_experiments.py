@@ -159,7 +159,8 @@ def test_default_models_are_exactly_the_models_before_the_new_options(norm, seed
         assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("build, kind, layer", [(mlp, bnref.BatchNorm1d, nn.Linear), (cnn, bnref.BatchNorm2d, nn.Conv2d)])
+@pytest.mark.parametrize("build, kind, layer",
+                         [(mlp, bnref.BatchNorm1d, nn.Linear), (cnn, bnref.BatchNorm2d, nn.Conv2d)])
 def test_placement_after_puts_bn_after_the_activation_and_keeps_the_bias(build, kind, layer):
     model = build("bn", placement="after")
     hidden = [i for i, m in enumerate(model) if isinstance(m, layer)][:2]  # 마지막 Linear는 분류 층
