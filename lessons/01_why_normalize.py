@@ -93,8 +93,10 @@ describe("업데이트 후", after)
 #
 # 이번에는 배치 정규화를 넣어 봅니다. 이 강좌는 배치 정규화를 선형층과 ReLU 사이에 둡니다(그 자리를
 # 고른 까닭은 [BN은 어디에 둘까](08_placement.py)에서 다룹니다). 그러면 ReLU는 선형층의 출력을
-# 정규화한 값을 받습니다. `bnref.functional.batch_norm`은 `torch.nn.functional.batch_norm`과 똑같이
-# 쓰는 이 강좌의 참조 구현입니다. `training=True`는 지금 들어온 미니배치의 통계로 정규화하라는 뜻입니다.
+# 정규화한 값을 받습니다. 업데이트에서 편향에 더한 0.5는 배치 정규화가 평균을 빼면서 지워 버리므로, 실제
+# 모델에서는 배치 정규화 바로 앞의 층을 편향 없이 만듭니다. `bnref.functional.batch_norm`은
+# `torch.nn.functional.batch_norm`과 똑같이 쓰는 이 강좌의 참조 구현입니다. `training=True`는 지금 들어온
+# 미니배치의 통계로 정규화하라는 뜻입니다.
 
 # %%
 describe("BN(업데이트 전)", bnref.functional.batch_norm(z_before, None, None, training=True))
