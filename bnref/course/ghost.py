@@ -3,7 +3,7 @@ r"""고스트 배치 정규화(ghost batch normalization): 미니배치를 작�
 Hoffer, Hubara & Soudry (2017, "Train longer, generalize better")의 알고리즘 1입니다. 기울기는 큰
 미니배치 전체로 계산하면서, 배치 정규화의 통계만은 ``virtual_batch_size``개짜리 가상 배치(ghost
 batch)마다 따로 냅니다. 그래서 "배치 통계의 잡음"을 배치 크기와 떼어 놓고 바꿔 볼 수 있습니다.
-torch에는 없는 층이라 쌍둥이가 아니므로 :mod:`bnref.course`에 둡니다.
+torch에는 없는 층이라 쌍둥이가 아니므로 ``bnref.course``에 둡니다.
 
 이 모듈이 정한 규칙은 모두 "가상 배치마다 :class:`bnref.BatchNorm1d`를 차례로 부른 것과 같다"는
 한 문장에서 나옵니다 (테스트가 이 문장을 그대로 확인합니다).
