@@ -66,17 +66,23 @@ def next_layer_input(layer):
         return torch.relu(layer(x))
 
 
+def relu_input(layer):
+    """ReLU에 들어가기 전의 값, 곧 선형층의 출력."""
+    with torch.no_grad():
+        return layer(x)
+
+
 def describe(name, h):
     # 분포의 평균과 표준편차를 특성마다 계산합니다. 표준편차는 n으로 나누는 편향 분산에서 구합니다.
     print(f"{name} 평균:     ", fmt(h.mean(dim=0)))
     print(f"{name} 표준편차: ", fmt(h.std(dim=0, unbiased=False)))
 
 
-before = next_layer_input(layer)
+before, z_before = next_layer_input(layer), relu_input(layer)
 with torch.no_grad():  # 가중치 업데이트 한 번을 흉내 냅니다.
     layer.weight += 0.5 * torch.randn_like(layer.weight)
     layer.bias += 0.5
-after = next_layer_input(layer)
+after, z_after = next_layer_input(layer), relu_input(layer)
 
 describe("업데이트 전", before)
 describe("업데이트 후", after)
@@ -85,13 +91,16 @@ describe("업데이트 후", after)
 # 같은 데이터 `x`를 넣었는데도 가중치가 바뀌자 다음 층이 받는 값의 평균과 표준편차가 모든
 # 특성에서 크게 달라졌습니다. 다음 층은 이제 다른 분포에 맞춰 다시 적응해야 합니다.
 #
-# 이번에는 두 출력에 배치 정규화를 적용해 봅니다. `bnref.functional.batch_norm`은
-# `torch.nn.functional.batch_norm`과 똑같이 쓰는 이 강좌의 참조 구현입니다.
-# `training=True`는 지금 들어온 미니배치의 통계로 정규화하라는 뜻입니다.
+# 이번에는 배치 정규화를 넣어 봅니다. 이 강좌는 배치 정규화를 선형층과 ReLU 사이에 둡니다(그 자리를
+# 고른 까닭은 [BN은 어디에 둘까](08_placement.py)에서 다룹니다). 그러면 ReLU는 선형층의 출력을
+# 정규화한 값을 받습니다. 업데이트에서 편향에 더한 0.5는 배치 정규화가 평균을 빼면서 지워 버리므로, 실제
+# 모델에서는 배치 정규화 바로 앞의 층을 편향 없이 만듭니다. `bnref.functional.batch_norm`은
+# `torch.nn.functional.batch_norm`과 똑같이 쓰는 이 강좌의 참조 구현입니다. `training=True`는 지금 들어온
+# 미니배치의 통계로 정규화하라는 뜻입니다.
 
 # %%
-describe("BN(업데이트 전)", bnref.functional.batch_norm(before, None, None, training=True))
-describe("BN(업데이트 후)", bnref.functional.batch_norm(after, None, None, training=True))
+describe("BN(업데이트 전)", bnref.functional.batch_norm(z_before, None, None, training=True))
+describe("BN(업데이트 후)", bnref.functional.batch_norm(z_after, None, None, training=True))
 
 # %% [markdown]
 # 가중치가 어떻게 바뀌든 배치 정규화를 지난 값은 특성마다 평균 0, 표준편차 1입니다. 다만

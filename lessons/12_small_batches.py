@@ -125,11 +125,14 @@ STEPS, LR = 100, 0.02
 
 
 def make_mlp(norm, seed=0):
-    """64 → (Linear → 정규화 → ReLU) × 2 → 10. 가중치는 seed로 고정합니다."""
+    """64 → (Linear(bias=False) → 정규화 → ReLU) × 2 → 10. 가중치는 seed로 고정합니다.
+
+    정규화 층 바로 앞의 Linear는 이 강좌의 관례대로 편향을 뺍니다(강의 8, BN은 어디에 둘까).
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return nn.Sequential(nn.Linear(64, 64), norm(64), nn.ReLU(),
-                             nn.Linear(64, 64), norm(64), nn.ReLU(),
+        return nn.Sequential(nn.Linear(64, 64, bias=False), norm(64), nn.ReLU(),
+                             nn.Linear(64, 64, bias=False), norm(64), nn.ReLU(),
                              nn.Linear(64, 10)).double()
 
 

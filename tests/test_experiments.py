@@ -1,4 +1,5 @@
-"""bnref.course.experiments: 데이터 분할·정규화, 모델 구성, 잡음 섞인 BN, 결정적인 학습 루프 (강의 7·10이 씀)."""
+"""bnref.course.experiments: 데이터 분할·정규화, 모델 구성(BN의 자리, 편향, 드롭아웃, 고스트 BN),
+잡음 섞인 BN, 결정적인 학습 루프 (강의 7–10이 씀)."""
 
 import copy
 import math
@@ -8,7 +9,8 @@ import torch
 from torch import nn
 
 import bnref
-from bnref.course.experiments import NoisyBatchNorm, cnn, evaluate, load_digits, mlp, train
+from bnref.course.experiments import NoisyBatchNorm, SeededDropout, cnn, evaluate, load_digits, mlp, train
+from bnref.course.ghost import GhostBatchNorm1d, GhostBatchNorm2d
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,9 +79,16 @@ def test_mlp_layer_after_each_linear(norm, kind):
         assert all(isinstance(m, kind) for m in after_linear)
 
 
-def test_unknown_norm_is_refused():
-    with pytest.raises(ValueError, match="norm must be None, 'bn' or 'noisy_bn'"):
-        mlp("layer_norm")
+@pytest.mark.parametrize("build", [mlp, cnn])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"norm": "layer_norm"}, "norm must be None, 'bn', 'noisy_bn' or 'ghost_bn'"),
+    ({"norm": "bn", "placement": "between"}, "placement must be 'before' or 'after'"),
+    ({"norm": "ghost_bn"}, "virtual_batch_size is given exactly when norm='ghost_bn'"),
+    ({"norm": "bn", "virtual_batch_size": 8}, "virtual_batch_size is given exactly when norm='ghost_bn'"),
+])
+def test_bad_options_are_refused(build, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build(**kwargs)
 
 
 def test_cnn_uses_bnref_batchnorm2d():
@@ -113,6 +122,125 @@ def test_batchnorm_in_the_model_normalises_each_feature(data):
     h = model[:2](data.x_train[:128])
     assert torch.allclose(h.mean(0), torch.zeros(64, dtype=torch.float64), atol=1e-10)
     assert torch.allclose(h.var(0, correction=0), torch.ones(64, dtype=torch.float64), atol=1e-3)
+
+
+# ---------------------------------------------------------------- placement, bias, dropout, ghost (강의 8·9)
+def _old_mlp(norm, depth=2, seed=0):
+    """이 옵션들이 생기기 전의 mlp를 그대로 옮긴 것: 기본값의 모델이 바이트 하나까지 같아야 합니다."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers, width = [], 64
+        for _ in range(depth):
+            layers += [nn.Linear(width, 64, bias=norm is None),
+                       *([bnref.BatchNorm1d(64)] if norm else []), nn.ReLU()]
+            width = 64
+        return nn.Sequential(*layers, nn.Linear(width, 10)).double()
+
+
+def _old_cnn(norm, seed=0):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers, width = [], 1
+        for c in (8, 16):
+            layers += [nn.Conv2d(width, c, 3, padding=1, bias=norm is None),
+                       *([bnref.BatchNorm2d(c)] if norm else []), nn.ReLU(), nn.MaxPool2d(2)]
+            width = c
+        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * 2 * 2, 10)).double()
+
+
+@pytest.mark.parametrize("norm", [None, "bn"])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_default_models_are_exactly_the_models_before_the_new_options(norm, seed):
+    for new, old in [(mlp(norm, seed=seed), _old_mlp(norm, seed=seed)),
+                     (mlp(norm, seed=seed, depth=3), _old_mlp(norm, seed=seed, depth=3)),
+                     (cnn(norm, seed=seed), _old_cnn(norm, seed=seed))]:
+        assert [type(m) for m in new] == [type(m) for m in old]
+        a, b = new.state_dict(), old.state_dict()
+        assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("build, kind, layer",
+                         [(mlp, bnref.BatchNorm1d, nn.Linear), (cnn, bnref.BatchNorm2d, nn.Conv2d)])
+def test_placement_after_puts_bn_after_the_activation_and_keeps_the_bias(build, kind, layer):
+    model = build("bn", placement="after")
+    hidden = [i for i, m in enumerate(model) if isinstance(m, layer)][:2]  # 마지막 Linear는 분류 층
+    for i in hidden:
+        assert isinstance(model[i + 1], nn.ReLU) and isinstance(model[i + 2], kind)
+        assert model[i].bias is not None and model[i].bias.dtype == torch.float64
+
+
+@pytest.mark.parametrize("build", [mlp, cnn])
+def test_models_with_bn_share_their_weights_across_placement_and_bias(build):
+    # 같은 시드면 before/after, 편향 있음/없음이 같은 가중치에서 출발합니다 (짝지은 비교).
+    variants = [build("bn", seed=2), build("bn", seed=2, placement="after"), build("bn", seed=2, bias=True)]
+    weights = [[m.weight for m in v if isinstance(m, (nn.Linear, nn.Conv2d))] for v in variants]
+    for other in weights[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(weights[0], other))
+    # 편향은 시드와 층마다 다르고, torch 기본 초기화의 범위 U(−1/√fan_in, 1/√fan_in) 안에 있습니다.
+    b0, b1 = [m.bias for m in variants[2] if isinstance(m, (nn.Linear, nn.Conv2d))][:2]
+    assert not torch.equal(b0[:8], b1[:8])
+    fan_in = variants[2][0].weight[0].numel()
+    assert b0.abs().max() <= 1 / math.sqrt(fan_in) and b0.abs().max() > 0
+    assert not torch.equal(b0, [m.bias for m in build("bn", seed=3, bias=True) if hasattr(m, "bias")][0])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_bias_option_overrides_the_default(bias):
+    for model in (mlp(None, bias=bias), mlp("bn", bias=bias), mlp("bn", placement="after", bias=bias)):
+        assert (model[0].bias is not None) == bias
+        assert model[-1].bias is not None  # 마지막 층은 언제나 편향을 가집니다
+
+
+def test_dropout_follows_each_hidden_block_and_changes_no_weight():
+    model = mlp("bn", dropout=0.3)
+    assert [type(m).__name__ for m in model] == ["Linear", "BatchNorm1d", "ReLU", "SeededDropout",
+                                                 "Linear", "BatchNorm1d", "ReLU", "SeededDropout", "Linear"]
+    # 드롭아웃 층은 파라미터도 난수도 쓰지 않으므로 처음 가중치는 드롭아웃 없는 모델과 같습니다.
+    assert len(list(model.parameters())) == len(list(mlp("bn").parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(mlp("bn").parameters(), model.parameters()))
+    after = mlp("bn", placement="after", dropout=0.3)
+    assert [type(m).__name__ for m in after][:4] == ["Linear", "ReLU", "BatchNorm1d", "SeededDropout"]
+
+
+def test_seeded_dropout_is_inverted_dropout_with_its_own_generator():
+    x = torch.rand(4000, dtype=torch.float64) + 1
+    drop = SeededDropout(0.25, seed=5)
+    y = drop(x)
+    kept = y != 0
+    assert torch.allclose(y[kept], x[kept] / 0.75)
+    assert abs((~kept).double().mean().item() - 0.25) < 0.03
+    torch.manual_seed(0)
+    assert torch.equal(SeededDropout(0.25, seed=5)(x), y)  # 전역 시드와 상관없이 seed로 정해짐
+    assert not torch.equal(drop(x), y)  # 부를 때마다 새 마스크
+    assert torch.equal(drop.eval()(x), x)
+    assert torch.equal(SeededDropout(0.0).train()(x), x)
+    with pytest.raises(ValueError, match="dropout probability has to be in"):
+        SeededDropout(1.0)
+
+
+def test_training_with_dropout_is_deterministic_and_dropout_is_off_in_evaluation(data):
+    h1 = train(mlp("bn", dropout=0.5), data, epochs=1, lr=0.1, batch_size=256)
+    h2 = train(mlp("bn", dropout=0.5), data, epochs=1, lr=0.1, batch_size=256)
+    assert h1 == h2
+    assert h1 != train(mlp("bn"), data, epochs=1, lr=0.1, batch_size=256)
+    model = mlp("bn", dropout=0.5).eval()
+    assert torch.equal(model(data.x_test[:8]), mlp("bn").eval()(data.x_test[:8]))
+
+
+@pytest.mark.parametrize("build, kind", [(mlp, GhostBatchNorm1d), (cnn, GhostBatchNorm2d)])
+def test_ghost_models_use_ghost_batchnorm(build, kind):
+    model = build("ghost_bn", virtual_batch_size=8)
+    layers = [m for m in model if isinstance(m, kind)]
+    assert len(layers) == 2 and all(m.virtual_batch_size == 8 for m in layers)
+    assert model[0].bias is None
+
+
+def test_ghost_model_with_one_virtual_batch_trains_exactly_like_bn(data):
+    # 가상 배치가 미니배치보다 크면 고스트 BN은 BN 그대로: 학습 기록이 같아야 합니다.
+    ghost = train(mlp("ghost_bn", virtual_batch_size=256), data, epochs=1, lr=0.3, batch_size=256)
+    assert ghost == train(mlp("bn"), data, epochs=1, lr=0.3, batch_size=256)
+    noisy = train(mlp("ghost_bn", virtual_batch_size=16), data, epochs=1, lr=0.3, batch_size=256)
+    assert noisy.step_loss[0] != ghost.step_loss[0]  # 가상 배치가 작으면 첫 스텝의 출력부터 다릅니다
 
 
 # ---------------------------------------------------------------- noisy BN

@@ -141,21 +141,29 @@ def check(expected: str, got: str) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
-@pytest.mark.parametrize("name", LESSON_NAMES)
+# Lessons whose in-process run takes more than ~5 s (they train many small models over several seeds): their
+# pinning tests are in the slow suite. 08 and 09 run about as long as 07 (CPU time, same harness).
+SLOW_LESSONS = ["08_placement", "09_regularization"]
+
+
+def _params(names, slow):
+    return [pytest.param(n, marks=pytest.mark.slow) if n in slow else n for n in names]
+
+
+@pytest.mark.parametrize("name", _params(LESSON_NAMES, SLOW_LESSONS))
 def test_printed_output_matches(name):
     expected = (EXPECTED_DIR / f"{name}.txt").read_text(encoding="utf-8")
     ok, report = check(expected, run_lesson(name, threads=1))
     assert ok, f"{name}.py printed something else:\n{report}"
 
 
-# Lessons 7 and 8 train small models and call torch.set_num_threads(1) themselves (threads cost more
+# Lessons 7–10 train small models and call torch.set_num_threads(1) themselves (threads cost more
 # than they save there, and the build runs two lessons at once on 2 cores): their "2 threads" run
 # repeats the 1-thread run, so it is left to the slow suite.
-SETS_ONE_THREAD = ["07_digits_training", "10_why_it_works"]
+SETS_ONE_THREAD = ["07_digits_training", "08_placement", "09_regularization", "10_why_it_works"]
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SETS_ONE_THREAD else n for n in LESSON_NAMES])
+@pytest.mark.parametrize("name", _params(LESSON_NAMES, SETS_ONE_THREAD + SLOW_LESSONS))
 def test_output_is_the_same_with_two_threads(name):
     # BN 출력의 평균은 1e-8 크기의 반올림 잡음이고 스레드 수에 따라 바뀝니다.
     # 강의가 반올림해서 출력하므로 글자 하나까지 같아야 합니다.
@@ -167,7 +175,7 @@ def test_output_is_the_same_with_two_threads(name):
         assert run_lesson(name, threads=2) == run_lesson(name, threads=1)
 
 
-@pytest.mark.parametrize("name", LESSON_NAMES)
+@pytest.mark.parametrize("name", _params(LESSON_NAMES, SLOW_LESSONS))
 def test_output_has_no_unstable_reprs(name):
     got = run_lesson(name, threads=1)
     assert "grad_fn" not in got

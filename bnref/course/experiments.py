@@ -1,12 +1,15 @@
-"""강의 7·10의 실험 도구: 손글씨 숫자 데이터, 작은 모델, 결정적인(deterministic) 학습 루프.
+"""강의 7–10의 실험 도구: 손글씨 숫자 데이터, 작은 모델, 결정적인(deterministic) 학습 루프.
 
-두 강의가 같은 데이터·모델·학습 루프를 쓰므로 여기에 한 번만 둡니다.
+여러 강의가 같은 데이터·모델·학습 루프를 쓰므로 여기에 한 번만 둡니다.
 
 - :func:`load_digits`: scikit-learn에 들어 있는 8×8 손글씨 숫자 1,797장 (내려받지 않음).
   학습 데이터와 테스트 데이터로 나누는 분할은 시드로 고정하고, 입력 정규화는 **학습 데이터의**
   평균·표준편차로 합니다.
 - :func:`mlp`, :func:`cnn`: 배치 정규화 없음(``norm=None``), bnref의 BatchNorm(``"bn"``),
-  잡음 섞인 BatchNorm(``"noisy_bn"``, :class:`NoisyBatchNorm`) 중에서 고르는 작은 모델.
+  잡음 섞인 BatchNorm(``"noisy_bn"``, :class:`NoisyBatchNorm`), 고스트 배치 정규화(``"ghost_bn"``,
+  :mod:`bnref.course.ghost`) 중에서 고르는 작은 모델. 키워드 전용 인자로 BN의 위치(``placement``,
+  강의 8), BN 앞 층의 편향(``bias``), 드롭아웃(``dropout``, 강의 9)을 바꿀 수 있고, 기본값은 이 강좌의
+  관례 ``Linear/Conv(bias=False) → BN → 활성화`` 입니다.
 - :func:`train`: 시드 고정 SGD. 스텝마다 미니배치 손실을, 에폭마다 학습·테스트 손실과 정확도를
   기록한 :class:`History`를 돌려줍니다.
 
@@ -25,7 +28,12 @@ from torch import nn
 
 import bnref
 
-__all__ = ["Digits", "History", "NoisyBatchNorm", "cnn", "evaluate", "load_digits", "mlp", "train"]
+__all__ = ["PLACEMENTS", "Digits", "History", "NoisyBatchNorm", "SeededDropout", "cnn", "evaluate",
+           "load_digits", "mlp", "train"]
+
+# BN을 두는 자리: "before" = Linear/Conv → BN → 활성화 (이 강좌의 관례, 원 논문 3.2절),
+# "after" = Linear/Conv → 활성화 → BN.
+PLACEMENTS = ("before", "after")
 
 
 # ---------------------------------------------------------------- data
@@ -109,16 +117,78 @@ class NoisyBatchNorm(nn.Module):
         return y * log_s.exp().reshape(shape) + t.reshape(shape)
 
 
-def _norm(norm: str | None, channels: int, dims: int, seed: int) -> list[nn.Module]:
+class SeededDropout(nn.Module):
+    """``nn.Dropout``과 같은 계산(inverted dropout)을 모듈 자신의 생성기로 합니다.
+
+    학습 모드에서는 값마다 확률 ``p``로 0을 만들고 남은 값은 ``1/(1 − p)``배 합니다(그래서 기댓값이
+    그대로입니다). 평가 모드에서는 입력을 그대로 돌려줍니다. ``nn.Dropout``은 전역 난수 생성기를
+    쓰므로 같은 결과를 다시 얻으려면 학습 전에 전역 시드를 정해야 하지만, 이것은 ``seed``로 정한
+    자기 생성기를 써서 :func:`train`과 전역 난수 상태에 상관없이 매번 같습니다.
+
+    >>> drop = SeededDropout(0.5, seed=0)
+    >>> y = drop(torch.ones(1000, dtype=torch.float64))
+    >>> sorted(set(y.tolist())), round((y == 0).double().mean().item(), 1)
+    ([0.0, 2.0], 0.5)
+    >>> torch.equal(drop.eval()(y), y)
+    True
+    """
+
+    def __init__(self, p: float = 0.5, seed: int = 0):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability has to be in [0, 1), but got {p}")
+        self.p = p
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+    def forward(self, input):
+        if not self.training or self.p == 0.0:
+            return input
+        keep = torch.rand(input.shape, generator=self.generator, dtype=input.dtype) >= self.p
+        return input * keep / (1.0 - self.p)
+
+
+NORMS = (None, "bn", "noisy_bn", "ghost_bn")
+
+
+def _norm(norm: str | None, channels: int, dims: int, seed: int,
+          virtual_batch_size: int | None = None) -> list[nn.Module]:
     """norm 종류에 맞는 정규화 층 (없으면 빈 리스트). dims=1이면 BatchNorm1d, 2면 BatchNorm2d."""
     if norm is None:
         return []
+    if norm == "ghost_bn":
+        from bnref.course import ghost
+
+        return [(ghost.GhostBatchNorm1d if dims == 1 else ghost.GhostBatchNorm2d)(channels, virtual_batch_size)]
     bn = (bnref.BatchNorm1d if dims == 1 else bnref.BatchNorm2d)(channels)
     if norm == "bn":
         return [bn]
     if norm == "noisy_bn":
         return [NoisyBatchNorm(bn, seed=seed)]
-    raise ValueError(f"norm must be None, 'bn' or 'noisy_bn', got {norm!r}")
+    raise AssertionError(norm)  # _check_options가 먼저 거릅니다
+
+
+def _check_options(norm, placement, virtual_batch_size) -> None:
+    """모델을 만들기 전에 인자를 검사합니다 (난수를 쓰기 전에)."""
+    if norm not in NORMS:
+        raise ValueError(f"norm must be None, 'bn', 'noisy_bn' or 'ghost_bn', got {norm!r}")
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be 'before' or 'after', got {placement!r}")
+    if (norm == "ghost_bn") != (virtual_batch_size is not None):
+        raise ValueError("virtual_batch_size is given exactly when norm='ghost_bn'")
+
+
+def _block(layer: nn.Module, norm_layers: list[nn.Module], act: nn.Module, placement: str) -> list[nn.Module]:
+    """층 → [BN] → 활성화 (placement="before") 또는 층 → 활성화 → [BN] ("after")."""
+    return [layer, *norm_layers, act] if placement == "before" else [layer, act, *norm_layers]
+
+
+def _default_bias(norm: str | None, placement: str) -> bool:
+    """BN이 바로 뒤에 있으면 편향을 뺍니다: BN이 평균을 빼면서 지워 버리기 때문입니다(강의 8).
+    BN이 활성화 함수 뒤에 있으면 편향은 활성화 함수에 들어가므로 지워지지 않아 남겨 둡니다."""
+    return norm is None or placement == "after"
 
 
 def _scale_init(model: nn.Module, init_scale: float) -> None:
@@ -130,12 +200,24 @@ def _scale_init(model: nn.Module, init_scale: float) -> None:
 
 
 def mlp(norm: str | None = None, *, hidden: int = 64, depth: int = 2, activation: str = "relu",
-        init_scale: float = 1.0, seed: int = 0, dtype=torch.float64) -> nn.Sequential:
-    """64 → (Linear → [BN] → 활성화) × depth → 10인 다층 퍼셉트론(MLP).
+        init_scale: float = 1.0, seed: int = 0, dtype=torch.float64, placement: str = "before",
+        bias: bool | None = None, dropout: float = 0.0, virtual_batch_size: int | None = None) -> nn.Sequential:
+    """64 → (Linear → [BN] → 활성화 → [드롭아웃]) × depth → 10인 다층 퍼셉트론(MLP).
 
     BN이 있으면 그 앞 Linear의 편향은 뺍니다: BN이 평균을 빼면서 어차피 지워 버리기 때문입니다.
     가중치는 torch 기본 초기화에 ``init_scale``을 곱한 값이고, ``seed``로 고정합니다
     (전역 난수 상태는 건드리지 않습니다).
+
+    키워드 전용 인자 (기본값이면 위의 모델 그대로):
+
+    - ``placement="after"``: 은닉층을 ``Linear → 활성화 → BN``으로 쌓습니다 (강의 8).
+    - ``bias``: 은닉층 Linear의 편향. ``None`` 이면 BN이 바로 뒤에 있을 때만 뺍니다.
+    - ``dropout=p > 0``: 은닉층마다 활성화 함수(``"after"``면 BN) 뒤에 :class:`SeededDropout`을 둡니다.
+    - ``norm="ghost_bn"``: ``virtual_batch_size``개짜리 가상 배치마다 정규화하는
+      :class:`bnref.course.ghost.GhostBatchNorm1d` (강의 9).
+
+    BN이 있는 모델은 ``placement``, ``bias``, ``dropout``을 바꿔도 같은 시드면 가중치가 같습니다
+    (:func:`_hidden_layer`). 그래서 두 배치를 같은 시드끼리 짝지어 비교할 수 있습니다.
 
     >>> model = mlp("bn", depth=1)
     >>> [type(m).__name__ for m in model], model[0].bias is None
@@ -144,25 +226,58 @@ def mlp(norm: str | None = None, *, hidden: int = 64, depth: int = 2, activation
     'bnref.modules'
     >>> torch.equal(mlp(seed=1)[0].weight, mlp(seed=1)[0].weight)
     True
+    >>> model = mlp("bn", depth=1, placement="after", dropout=0.1)
+    >>> [type(m).__name__ for m in model], model[0].bias is None
+    (['Linear', 'ReLU', 'BatchNorm1d', 'SeededDropout', 'Linear'], False)
     """
+    _check_options(norm, placement, virtual_batch_size)
     act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
+    use_bias = _default_bias(norm, placement) if bias is None else bias
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers, width = [], 64
         for i in range(depth):
-            layers += [nn.Linear(width, hidden, bias=norm is None),
-                       *_norm(norm, hidden, dims=1, seed=seed + i), act()]
+            linear = _hidden_layer(lambda b: nn.Linear(width, hidden, bias=b), norm, use_bias,
+                                   width, hidden, _BIAS_SEED * (seed + 1) + i)
+            layers += _block(linear, _norm(norm, hidden, 1, seed + i, virtual_batch_size), act(), placement)
+            if dropout > 0:
+                layers.append(SeededDropout(dropout, seed=seed + i))
             width = hidden
         model = nn.Sequential(*layers, nn.Linear(width, 10)).to(dtype)
     _scale_init(model, init_scale)
     return model
 
 
+def _hidden_layer(make, norm: str | None, bias: bool, fan_in: int, size: int, seed: int) -> nn.Module:
+    """은닉층 하나(Linear 또는 Conv2d)를 만듭니다. ``make(bias)``가 층을 만드는 함수입니다.
+
+    BN이 없는 모델은 torch 그대로 ``make(bias)`` 입니다 (가중치 다음에 편향을 같은 전역 생성기에서
+    뽑음). BN이 있는 모델은 편향이 있든 없든 **같은 가중치**를 갖게 합니다: 언제나 ``make(False)``로
+    가중치만 전역 생성기에서 뽑고, 편향이 필요하면 torch 기본 초기화 U(−1/√fan_in, 1/√fan_in)를
+    ``seed``로 정한 따로 된 생성기에서 뽑습니다. 그래서 같은 시드의 "before"/"after" 모델이나 편향이
+    있는 모델과 없는 모델은 가중치가 같고, 비교가 짝지어집니다.
+    """
+    if norm is None:
+        return make(bias)
+    layer = make(False)
+    if bias:
+        generator = torch.Generator().manual_seed(seed)
+        bound = 1 / math.sqrt(fan_in)
+        layer.bias = nn.Parameter((torch.rand(size, generator=generator) * 2 - 1) * bound)
+    return layer
+
+
+_BIAS_SEED = 7_919  # 편향 생성기의 시드 = _BIAS_SEED·(seed + 1) + 층 번호: 가중치의 시드와 겹치지 않게
+
+
 def cnn(norm: str | None = None, *, channels: tuple[int, int] = (8, 16), init_scale: float = 1.0,
-        seed: int = 0, dtype=torch.float64) -> nn.Sequential:
+        seed: int = 0, dtype=torch.float64, placement: str = "before", bias: bool | None = None,
+        virtual_batch_size: int | None = None) -> nn.Sequential:
     """8×8 이미지용 작은 합성곱 신경망(CNN): (Conv3×3 → [BN2d] → ReLU → MaxPool2) × 2 → Linear.
 
     공간 크기는 8×8 → 4×4 → 2×2로 줄고, 마지막 층은 ``channels[1]·2·2`` 개 특성을 받습니다.
+    ``placement``, ``bias``, ``norm="ghost_bn"``은 :func:`mlp`와 같습니다 (``"after"``면
+    Conv → ReLU → BN2d → MaxPool2).
 
     >>> model = cnn("bn")
     >>> model(torch.zeros(2, 1, 8, 8, dtype=torch.float64)).shape
@@ -170,12 +285,16 @@ def cnn(norm: str | None = None, *, channels: tuple[int, int] = (8, 16), init_sc
     >>> sum(isinstance(m, bnref.BatchNorm2d) for m in model)
     2
     """
+    _check_options(norm, placement, virtual_batch_size)
+    use_bias = _default_bias(norm, placement) if bias is None else bias
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers, width = [], 1
         for i, c in enumerate(channels):
-            layers += [nn.Conv2d(width, c, 3, padding=1, bias=norm is None),
-                       *_norm(norm, c, dims=2, seed=seed + i), nn.ReLU(), nn.MaxPool2d(2)]
+            conv = _hidden_layer(lambda b: nn.Conv2d(width, c, 3, padding=1, bias=b), norm, use_bias,
+                                 width * 3 * 3, c, _BIAS_SEED * (seed + 1) + i)
+            layers += _block(conv, _norm(norm, c, 2, seed + i, virtual_batch_size), nn.ReLU(), placement)
+            layers.append(nn.MaxPool2d(2))
             width = c
         model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * 2 * 2, 10)).to(dtype)
     _scale_init(model, init_scale)
