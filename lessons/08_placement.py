@@ -121,8 +121,8 @@ print("b의 기울기가 1e-12보다 작은가:", bool(linear.bias.grad.abs().ma
 # %% [markdown]
 # 출력의 차이와 편향의 기울기는 float64의 반올림 오차일 뿐이어서, 소수점 여섯째 자리까지 0이고 10⁻¹²보다
 # 작습니다. 기울기가 0이니 학습해도 편향은 처음 값에서 움직이지 않습니다. 편향을 남긴 모델을 1에폭(epoch)
-# 학습해 확인합니다. 같은 것을 합성곱 신경망(convolutional neural network, CNN)의 `Conv2d → BatchNorm2d`
-# 에서도 보고, 비교를 위해 편향이 ReLU를 거쳐 BN에 닿는 `"after"` 모델도 봅니다.
+# 학습해 확인합니다. 같은 것을 합성곱 신경망(convolutional neural network, CNN)의
+# `Conv2d → BatchNorm2d`에서도 보고, 비교를 위해 편향이 ReLU를 거쳐 BN에 닿는 `"after"` 모델도 봅니다.
 
 # %%
 def movement(model, data):

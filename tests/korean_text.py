@@ -372,8 +372,11 @@ def spaced_particles(text: str) -> list[tuple[int, str]]:
     for match in _SPACED.finditer(text):
         before, word = match.group("before"), match.group("word")
         start = match.start("before")
-        if before == "*" and (start == 0 or text[start - 1] == " "):  # 목록 기호 또는 강조의 시작
-            continue
+        if before == "*":
+            # 목록 기호나 강조의 시작("* 이", " **이"), 또는 문장 부호로 끝난 강조("**4.** 이 강의")
+            stripped = text[:start].rstrip("*")
+            if not stripped or stripped[-1] in " .,:;!?":
+                continue
         if before in _QUOTES and word in _AFTER_QUOTE_SPACED:
             continue
         if word in PARTICLES:
@@ -515,8 +518,10 @@ def biased_variance_first_use(path: Path, text: str | None = None) -> list[Findi
 
 # ── 4. 글에 적힌 숫자 = 출력된 숫자 ────────────────────────────────────────────────────────────
 _DECIMAL = re.compile(r"(?<![0-9A-Za-z_.])[-−]?\d+\.\d+(?![0-9A-Za-z_]|\.\d)")
-# 소프트웨어 판 번호는 측정값이 아닙니다.
-_VERSION_BEFORE = re.compile(r"(?:Python|PyTorch|torch|mkdocs|Material|CUDA|NCCL|판|버전)\s*$")
+# 소프트웨어 판 번호와 책·논문의 절 번호("3.2절", "§3.2")는 측정값이 아닙니다.
+_VERSION_BEFORE = re.compile(r"(?:Python|PyTorch|torch|mkdocs|Material|CUDA|NCCL|판|버전|§)\s*$")
+_SECTION_AFTER = re.compile(r"^\s*절")
+REFERENCES = DOCS_DIR / "references.md"
 
 
 def prose_decimals(pieces: list[Piece]) -> list[tuple[Piece, str]]:
@@ -526,7 +531,7 @@ def prose_decimals(pieces: list[Piece]) -> list[tuple[Piece, str]]:
         if piece.kind != "markdown":
             continue
         for match in _DECIMAL.finditer(piece.text):
-            if _VERSION_BEFORE.search(piece.text[:match.start()]):
+            if _VERSION_BEFORE.search(piece.text[:match.start()]) or _SECTION_AFTER.match(piece.text[match.end():]):
                 continue
             found.append((piece, match.group().replace("−", "-")))
     return found
@@ -550,6 +555,12 @@ def _is_shown(number: str, shown: set[str]) -> bool:
     return False
 
 
+@functools.cache
+def _references_text() -> str:
+    return "\n".join(p.text for p in markdown_pieces(REFERENCES, list(enumerate(
+        REFERENCES.read_text(encoding="utf-8").splitlines(), 1))))
+
+
 def stale_numbers(path: Path, printed: str, text: str | None = None) -> list[Finding]:
     """강의 글(Markdown)에 적힌 소수는 모두 그 강의가 출력한 숫자이거나 코드에 적힌 설정값이어야
     합니다.
@@ -559,6 +570,8 @@ def stale_numbers(path: Path, printed: str, text: str | None = None) -> list[Fin
       출력된 더 긴 숫자를 같은 자릿수로 반올림한 값이면 통과 (``0.32``는 출력된 ``0.3234``로 통과),
     - 그 강의의 코드에 적힌 숫자(``momentum=0.1``, ``lr=0.3``, ``eps = 1e-5`` 같은 설정값과 상수)면
       통과,
+    - 다른 사람이 잰 숫자를 인용한 것이면, 참고 문헌 페이지(docs/references.md)의 그 출처 항목에 같은
+      숫자가 적혀 있을 때 통과(인용한 숫자의 출처는 한 곳에 적습니다),
     - 아니면 실패입니다. 코드를 바꿔 출력이 달라졌는데 글이 옛 숫자를 말하고 있거나, 어디에서도
       계산하지 않은 숫자를 글이 지어낸 것입니다.
     정수(스텝 수, 샘플 수, 배치 크기)와 수식 속의 숫자는 보지 않습니다. 결과가 코드에 따라 뒤집힐 수
@@ -568,7 +581,7 @@ def stale_numbers(path: Path, printed: str, text: str | None = None) -> list[Fin
     text = path.read_text(encoding="utf-8") if text is None else text
     cells = lesson_cells(text)
     code = "\n".join("\n".join(c.lines) for c in cells if c.kind == "code")
-    allowed = _numbers_in(printed) | _numbers_in(code)
+    allowed = _numbers_in(printed) | _numbers_in(code) | _numbers_in(_references_text())
     pieces = [p for p in lesson_pieces(path, text) if p.kind == "markdown"]
     return [Finding(path, piece.line, f"number {number} in the prose is neither printed by the lesson "
                     "nor a setting in its code (stale or made up?)")
@@ -576,7 +589,7 @@ def stale_numbers(path: Path, printed: str, text: str | None = None) -> list[Fin
 
 
 _REFERS_TO_OUTPUT = re.compile(
-    r"(?:위|아래)(?:의|에서|에)? ?(?:표|그림|출력|숫자|두 줄|마지막|줄|결과)|출력한|출력된|출력이|찍힌|찍은"
+    r"(?:위|아래)(?:의|에서|에)? ?(?:표|그림|출력|숫자|두 줄|마지막|줄|결과)|출력한|출력된|찍힌|찍은"
     r"|표를|표에서|그림에서")
 # 결과를 가정하는 조건문. 읽는 사람에게 건네는 말("궁금하다면", "필요하다면")은 빼고 봅니다.
 _CONDITIONAL = re.compile(rf"(?<![{HANGUL}])(?!(?:궁금하|원한|필요하)다면)[{HANGUL}]+다면")

@@ -106,6 +106,7 @@ def test_planted_spaced_particle_is_caught(text):
 @pytest.mark.parametrize("text", [
     "BN은 미니배치의 통계를 씁니다", "1 과목", "x 값을", "그리고 이 값은", "γ = 1, β = 0으로", "샘플 4 개",
     "- 이 목록", "그래도 순서가 \"뒤집힐\" 뿐", "평균 50, 표준편차 10인", "ReLU 뒤의 특성",
+    "**4.** 이 강의의 측정에서",  # 번호를 굵게 쓴 뒤의 지시어 "이"
 ])
 def test_attached_particles_and_ordinary_words_pass(text):
     assert kt.spaced_particles(kt.mask_markdown_line(text)) == [], text
@@ -245,12 +246,23 @@ def test_planted_stale_number_is_caught(printed, stale):
     assert all(f.line == 8 for f in findings)
 
 
+def test_section_numbers_and_numbers_quoted_on_the_references_page_are_not_measurements():
+    lesson = _lesson("# %% [markdown]\n# # 제목\n#\n# 원 논문 3.2절과 §4.1, d2l 8.5절에 따르면 정확도 0.499였습니다.",
+                     "# %%\nprint(1)")
+    quoted = "0.499" in kt._references_text()  # Mishkin의 CaffeNet 벤치마크, 참고 문헌 페이지에 적힌 숫자
+    findings = kt.stale_numbers(FAKE, "1", lesson)
+    assert quoted and findings == [], _report(findings)
+    made_up = kt.stale_numbers(FAKE, "1", lesson.replace("0.499", "0.517"))
+    assert [f.message.split()[1] for f in made_up] == ["0.517"]
+
+
 @pytest.mark.parametrize("prose, caught", [
     ("# 위 두 줄이 이 실험의 답입니다. 두 학습률이 다르다면 그 비가 곧 답입니다.", True),  # 7강에 있던 문장
     ("# 표를 읽을 때 큰 배율이 느려지는 것이 보인다면 원인은 $1/a^2$입니다.", True),
     ("# 위 두 줄이 이 실험의 답입니다. 두 학습률의 비는 3입니다.", False),
     ("# 분포의 안정이 비결이었다면 나올 수 없는 결과입니다.", False),  # 출력을 가리키지 않는 가정
     ("# 어떻게 설정하는지 궁금하다면 그림의 설명을 보세요.", False),
+    ("# 편향이 움직인다면 학습 때와 평가 때의 출력이 어긋납니다.", False),  # 모델의 출력: 찍힌 결과가 아님
     ("# <details markdown=\"1\">\n# <summary>풀이</summary>\n#\n# 위 표에서 평균이 맞다면 3.2배입니다.\n#\n# </details>", False),
 ])
 def test_planted_hedged_outcome_is_caught(prose, caught):

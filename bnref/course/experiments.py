@@ -9,7 +9,7 @@
   잡음 섞인 BatchNorm(``"noisy_bn"``, :class:`NoisyBatchNorm`), 고스트 배치 정규화(``"ghost_bn"``,
   :mod:`bnref.course.ghost`) 중에서 고르는 작은 모델. 키워드 전용 인자로 BN의 위치(``placement``,
   강의 8), BN 앞 층의 편향(``bias``), 드롭아웃(``dropout``, 강의 9)을 바꿀 수 있고, 기본값은 이 강좌의
-  관례 ``Linear/Conv(bias=False) → BN → 활성화`` 입니다.
+  관례 ``Linear/Conv(bias=False) → BN → 활성화``입니다.
 - :func:`train`: 시드 고정 SGD. 스텝마다 미니배치 손실을, 에폭마다 학습·테스트 손실과 정확도를
   기록한 :class:`History`를 돌려줍니다.
 
@@ -211,7 +211,7 @@ def mlp(norm: str | None = None, *, hidden: int = 64, depth: int = 2, activation
     키워드 전용 인자 (기본값이면 위의 모델 그대로):
 
     - ``placement="after"``: 은닉층을 ``Linear → 활성화 → BN``으로 쌓습니다 (강의 8).
-    - ``bias``: 은닉층 Linear의 편향. ``None`` 이면 BN이 바로 뒤에 있을 때만 뺍니다.
+    - ``bias``: 은닉층 Linear의 편향. ``None``이면 BN이 바로 뒤에 있을 때만 뺍니다.
     - ``dropout=p > 0``: 은닉층마다 활성화 함수(``"after"``면 BN) 뒤에 :class:`SeededDropout`을 둡니다.
     - ``norm="ghost_bn"``: ``virtual_batch_size``개짜리 가상 배치마다 정규화하는
       :class:`bnref.course.ghost.GhostBatchNorm1d` (강의 9).
