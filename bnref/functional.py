@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from bnref import _checks
 from bnref._checks import _check_args  # torch 와 같은 오류 (bnref.sync 도 씀)
 
 __all__ = ["batch_norm"]
@@ -125,18 +126,22 @@ def _grad_sums(grad_out, centred, offset, invstd):
 
 
 def _grad_input(grad_out, centred, offset, invstd, weight, sum_dy, sum_dy_xhat, n):
-    """훈련 모드의 닫힌 꼴 dx (평균과 분산도 x 에 달려 있음을 반영):
+    """훈련 모드의 닫힌 꼴 dx (평균과 분산도 x에 달려 있음을 반영):
 
         dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
 
-    x̂ = (centred − offset)·invstd 를 풀어 쓰면 dx = a·dy + b·centred + c 이고, 채널별 계수
-    a, b, c 만 float64 로 구한 뒤 큰 텐서는 두 번만 훑습니다.
+    x̂ = (centred − offset)·invstd를 풀어 쓰면 dx = a·(dy − Σdy/n) + b·centred + c이고, 채널별 계수
+    a, b, c만 float64로 구한 뒤 큰 텐서를 세 번 훑습니다.
+
+    평균 Σdy/n을 dy에서 먼저 빼는 까닭: dy가 채널 안에서 상수이면(값이 하나뿐인 LayerNorm이 그렇습니다)
+    정확한 dx는 0입니다. a·dy와 −a·Σdy/n을 따로 반올림하면 둘이 지워지지 않고 a에 비례하는 찌꺼기가
+    남지만, 같은 dtype의 dy와 그 평균을 빼면 차가 정확히 0입니다.
     """
     g = invstd if weight is None else invstd * weight.double()   # γ·invstd
     b = -g * invstd * sum_dy_xhat / n                              # x̂ 항의 계수 (centred 에 대해)
-    c = -g * sum_dy / n - b * offset
-    a, b, c = (_per_channel(t.to(grad_out.dtype), centred) for t in (g, b, c))
-    return torch.addcmul(c, grad_out, a).addcmul_(centred, b)
+    c = -b * offset
+    a, b, c, mean_dy = (_per_channel(t.to(grad_out.dtype), centred) for t in (g, b, c, sum_dy / n))
+    return torch.addcmul(c, grad_out - mean_dy, a).addcmul_(centred, b)
 
 
 class _BatchNormFunction(torch.autograd.Function):
@@ -180,6 +185,36 @@ class _BatchNormFunction(torch.autograd.Function):
         dw = sum_dy_xhat.to(weight.dtype) if ctx.needs_input_grad[1] else None
         db = sum_dy.to(ctx.bias_dtype) if ctx.needs_input_grad[2] else None
         return dx, dw, db, None, None, None, None, None
+
+
+# ---------------------------------------------------------------- entry points
+def _empty_output(input, weight, bias):
+    """빈 입력의 출력: torch처럼 통계 없이 입력의 복사본에 γ[0]을 곱하고 β[0]을 더합니다.
+
+    torch의 C++ 커널은 빈 입력을 받으면 다른 검사 없이 바로 이렇게 돌려줍니다. 복사본이어야 기울기
+    그래프가 이어지고, γ, β의 기울기는 0이 됩니다.
+    """
+    out = input.clone()
+    if weight is not None:
+        out = out * weight.select(0, 0)      # γ가 비어 있으면 torch와 같은 IndexError
+    if bias is not None:
+        out = out + bias.select(0, 0)
+    return out
+
+
+def _check(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """torch.nn.functional.batch_norm과 같은 검사. 빈 입력은 torch처럼 C++ 커널의 검사를 건너뜁니다."""
+    if input.numel() == 0:
+        _checks._check_call(input, training, momentum, eps)
+    else:
+        _check_args(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _forward(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """검사를 마친 입력의 배치 정규화 (함수, 층, instance_norm이 함께 씀)."""
+    if input.numel() == 0:                   # 빈 입력: 통계도 running 통계 갱신도 없음
+        return _empty_output(input, weight, bias)
+    return _BatchNormFunction.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
 # ---------------------------------------------------------------- public
@@ -229,5 +264,5 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         >>> round(y.mean().item(), 4) + 0.0, round(y.var(correction=0).item(), 4)
         (0.0, 1.0)
     """
-    _check_args(input, running_mean, running_var, weight, bias, training, momentum, eps)
-    return _BatchNormFunction.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
+    _check(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    return _forward(input, weight, bias, running_mean, running_var, training, momentum, eps)
