@@ -57,7 +57,7 @@ def _affine(xhat, weight, bias, dtype):
     torch의 CPU 커널도 float16/bfloat16에서 이렇게 합니다. x̂을 먼저 float16으로 내리고 γ를 곱하고
     β를 더하면 반올림이 세 번 쌓여, 출력이 torch보다 부정확해집니다. γ와 β도 계산 dtype으로 올려서
     쓰므로 그 기울기(표본들의 합)도 계산 dtype에서 더한 뒤 한 번만 내려갑니다.
-    ``weight``, ``bias`` 는 x̂에 브로드캐스트되는 모양이어야 합니다.
+    ``weight``, ``bias``는 x̂에 브로드캐스트되는 모양이어야 합니다.
     """
     weight, bias = (None if t is None else t.to(xhat.dtype) for t in (weight, bias))
     if weight is not None and bias is not None:

@@ -1,6 +1,6 @@
 """손으로 쓴 역전파를 유한 차분(finite differences)으로 확인: gradcheck 와 gradgradcheck (float64).
 
-그리고 이중 미분(create_graph=True)의 길이 보통의 역전파와 같은 1차 기울기를, torch와 같은 2차 미분을 내는지.
+이중 미분(create_graph=True)에서도 1차 기울기가 보통의 역전파와 같은지, 2차 미분이 torch와 같은지 확인합니다.
 """
 import pytest
 import torch

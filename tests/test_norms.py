@@ -77,6 +77,18 @@ def test_layer_norm_of_one_value_has_zero_input_gradient(dtype):
     assert x.grad.eq(0).all()
 
 
+def test_layer_norm_gradient_for_a_constant_dy_is_float32_exact():
+    """dy = 3 everywhere (the gradient of 3·y.sum()): the exact dx is nearly 0, a·dy and −a·mean(dy) cancel.
+    Rounded apart they left 6e-5 here (a ≈ 300, x spread 1e-3); torch's own kernel leaves 6e-3."""
+    x = randn(8, 5, dtype=torch.float32, scale=1e-3, offset=1.0)
+    grads = {}
+    for dtype in (torch.float32, torch.float64):
+        xs = x.to(dtype, copy=True).requires_grad_()
+        (3 * BN.layer_norm(xs, (5,))).sum().backward()
+        grads[dtype] = xs.grad
+    assert (grads[torch.float32].double() - grads[torch.float64]).abs().max() < 1e-9
+
+
 def test_layer_norm_module_matches_torch():
     x = randn(2, 3, 4)
     mine, theirs = bnref.LayerNorm((3, 4), bias=False).double(), nn.LayerNorm((3, 4), bias=False).double()

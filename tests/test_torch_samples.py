@@ -1,10 +1,15 @@
-"""torch가 자기 정규화 층을 시험할 때 쓰는 입력으로 bnref를 torch와 나란히 돌리는 도구.
+"""PyTorch가 자기 정규화 층을 시험할 때 쓰는 입력으로 bnref를 torch와 나란히 돌립니다 (issue #11).
 
 torch는 시험 입력을 스스로 만듭니다. ``op_db``의 OpInfo는 함수마다 sample inputs, reference inputs,
 error inputs를 만들고, ``module_db``의 ModuleInfo는 층마다 (생성자 인자, forward 입력)과 오류 입력을
 만듭니다. 여기서는 그 생성기를 그대로 불러 같은 입력의 복사본 두 벌을 torch와 bnref에 주고 결과를
-견줍니다. 시험은 tests/test_torch_samples.py에 있고, ``python tests/torch_samples.py``는 연산·dtype마다
-몇 개를 돌렸고 몇 개가 float64 중재로 통과했는지 표로 보여 줍니다.
+견줍니다: torch가 CPU에 적어 둔 dtype 전부(float32, float64, float16, bfloat16 가운데), requires_grad를
+끄고 켜고, 층은 학습과 평가 모드에서, momentum=None이면 두 번째 forward까지. 생성기는 시드 0으로 돌리고
+(연산·dtype마다 한 번만), float64 기준값은 허용 오차를 넘는 차이가 있을 때만 계산합니다.
+
+실패 메시지는 어느 연산(층)·dtype·샘플의 무엇이 어떻게 틀렸는지와 그 수를 적습니다.
+``python tests/test_torch_samples.py``는 연산·dtype마다 몇 번 돌렸고 몇 번이 float64 중재로만
+통과했는지, 그리고 그 샘플들을 보여 줍니다.
 
 판정은 텐서 하나씩 합니다 (출력, 제자리에서 바뀐 버퍼, state_dict, 입력·γ·β의 기울기).
 
@@ -20,7 +25,8 @@ error inputs를 만들고, ``module_db``의 ModuleInfo는 층마다 (생성자 �
    있는 최선이 이것이므로(faithful rounding), torch가 우연히 더 가까운 이웃에 떨어졌다고 bnref를 틀렸다고
    하지 않습니다. 반대로 bnref가 정확한 값에서 1 ulp보다 멀면서 torch보다도 멀면 실패입니다.
    NaN은 기준값도 NaN인 자리에서만 맞습니다.
-3. float64 샘플은 기준값이 torch 자신이라 중재가 없습니다: 허용 오차 안이어야 합니다.
+3. float64 텐서는 기준값이 torch 자신이라 중재가 없습니다: 허용 오차 안이어야 합니다. 정수 텐서
+   (``num_batches_tracked``)는 똑같아야 합니다.
 
 이것이 bnref의 약속("torch만큼, 또는 더 정확하게")을 그대로 검사하는 방법입니다. torch와 다르다는 것만으로는
 틀렸다고 하지 않지만, torch보다 부정확하면 실패입니다.
