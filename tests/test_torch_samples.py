@@ -225,9 +225,9 @@ def run_module(lib, name, minput, sample_dtype, training, dtype=None):
     out = module(*args, **kwargs)
     results = {"output": out.detach()}
     if training and getattr(module, "momentum", 0.1) is None:
-        second = _copy(args, dtype)
-        second = [(-0.5 * t + 1).detach().requires_grad_(t.requires_grad) for t in second]
-        results["output of a second forward"] = module(*second).detach()
+        # a batch with other statistics, made in the sample's dtype (the float64 reference upcasts it)
+        second = [(-0.5 * t.detach() + 1).requires_grad_(t.requires_grad) for t in fwd.args]
+        results["output of a second forward"] = module(*_copy(second, dtype)).detach()
     leaves = list(_tensors(args, "input")) + [(n, p) for n, p in module.named_parameters()]
     _backward(out, [(p, t) for p, t in leaves if t.requires_grad], sample_dtype, results)
     results.update({f"state_dict[{k!r}]": v for k, v in module.state_dict().items()})
