@@ -132,10 +132,10 @@ def _seeded(generate):
 
 
 @functools.cache
-def op_samples(name, dtype, requires_grad):
+def op_samples(name, dtype, requires_grad, reference=True):
     """torch's reference inputs where the op has them (they start with its sample inputs), else its samples."""
     op = op_info(name)
-    generate = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
+    generate = op.reference_inputs if reference and op.reference_inputs_func is not None else op.sample_inputs
     return _seeded(lambda: generate("cpu", dtype, requires_grad=requires_grad))
 
 
@@ -328,12 +328,12 @@ def _mismatch(what, got, want, ok, how, ref=None):
 
 
 # ---------------------------------------------------------------- whole tables
-def check_op(name, dtype, tally=None):
+def check_op(name, dtype, tally=None, requires_grads=(False, True), reference=True):
     """Every sample torch generates for op ``name`` in ``dtype``, with requires_grad False and True."""
     tally = tally or Tally()
     op = op_info(name)
-    for requires_grad in (False, True):
-        for i, sample in enumerate(op_samples(name, dtype, requires_grad)):
+    for requires_grad in requires_grads:
+        for i, sample in enumerate(op_samples(name, dtype, requires_grad, reference)):
             where = (f"sample {i} requires_grad={requires_grad}: input {_short(sample.input)}, "
                      f"args {_short(sample.args)}, kwargs {_short(sample.kwargs)}")
             judge(tally, where, lambda: run_op(name, OPS[name], sample, dtype),
@@ -342,11 +342,11 @@ def check_op(name, dtype, tally=None):
     return tally
 
 
-def check_module(name, dtype, tally=None):
+def check_module(name, dtype, tally=None, requires_grads=(False, True)):
     """Every input torch generates for module ``name`` in ``dtype``: train and eval, requires_grad both ways."""
     tally = tally or Tally()
     for training in (True, False):
-        for requires_grad in (False, True):
+        for requires_grad in requires_grads:
             for minput in module_inputs(name, dtype, requires_grad, training):
                 ctor = minput.constructor_input
                 where = (f"{minput.desc or 'default'} ({'train' if training else 'eval'}, "
@@ -433,18 +433,29 @@ def test_the_lists_are_torchs():
         assert len(used) >= len(list(samples)), name
 
 
+# To keep this file near its share of the fast suite's time, the fast suite runs a representative part of the
+# matrix: every op and module in every dtype, with requires_grad=True (forward, buffers and all gradients),
+# on torch's sample inputs. The slow suite runs the rest: requires_grad=False (the no-grad path) and
+# group_norm's reference inputs (twelve (20, 6, 10, 10) inputs per dtype).
+REQUIRES_GRAD = [pytest.param(True, id="grad"), pytest.param(False, id="nograd", marks=pytest.mark.slow)]
+OP_PARTS = [pytest.param((True,), False, id="grad-samples"),
+            pytest.param((False, True), True, id="all-reference", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("requires_grads, reference", OP_PARTS)
 @pytest.mark.parametrize("name, dtype", [(n, d) for n in OPS for d in OP_DTYPES[n]],
                          ids=[_id(n, d) for n in OPS for d in OP_DTYPES[n]])
-def test_op_samples_match_torch(name, dtype):
-    tally = check_op(name, dtype)
-    assert tally.runs and not tally.failures, tally.message(f"{name} {dtype}")
+def test_op_samples_match_torch(name, dtype, requires_grads, reference):
+    tally = check_op(name, dtype, requires_grads=requires_grads, reference=reference)
+    assert tally.runs and not tally.failures, tally.message(f"{name} {dtype} requires_grad={requires_grads}")
 
 
+@pytest.mark.parametrize("requires_grad", REQUIRES_GRAD)
 @pytest.mark.parametrize("name, dtype", [(n, d) for n in MODULES for d in MODULE_DTYPES[n]],
                          ids=[_id(n, d) for n in MODULES for d in MODULE_DTYPES[n]])
-def test_module_samples_match_torch(name, dtype):
-    tally = check_module(name, dtype)
-    assert tally.runs and not tally.failures, tally.message(f"{name} {dtype}")
+def test_module_samples_match_torch(name, dtype, requires_grad):
+    tally = check_module(name, dtype, requires_grads=(requires_grad,))
+    assert tally.runs and not tally.failures, tally.message(f"{name} {dtype} requires_grad={requires_grad}")
 
 
 @pytest.mark.parametrize("name", OPS_WITH_ERROR_INPUTS)
