@@ -19,6 +19,7 @@ _LAZY = {
     "GroupNorm": "bnref.norms",
     "InstanceNorm1d": "bnref.norms",
     "InstanceNorm2d": "bnref.norms",
+    "InstanceNorm3d": "bnref.norms",
 }
 
 # 하위 모듈도 처음 쓸 때 import 합니다 (`import bnref` 뒤의 `bnref.norms.group_norm(...)`).

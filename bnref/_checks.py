@@ -16,6 +16,15 @@ def _check_args(input, running_mean, running_var, weight, bias, training, moment
     순서: torch.nn.functional.batch_norm 의 Python 검사(배치 크기, eps), 인자 검사(momentum),
     그다음 C++ 커널의 검사(버퍼 크기, 평가 모드의 버퍼, dtype).
     """
+    _check_call(input, training, momentum, eps)
+    _check_tensors(input, running_mean, running_var, weight, bias, training)
+
+
+def _check_call(input, training, momentum, eps):
+    """C++ 커널에 닿기 전의 검사: torch.nn.functional.batch_norm의 Python 검사와 인자 검사(momentum).
+
+    torch는 빈 입력에도 이 검사들을 합니다. C++ 커널은 빈 입력을 받으면 다른 검사 없이 결과를 돌려줍니다.
+    """
     if training:
         size = input.size()
         size_prods = size[0]
@@ -29,6 +38,10 @@ def _check_args(input, running_mean, running_var, weight, bias, training, moment
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if momentum is None:  # torch 의 인자 검사(argument parser)와 같은 문장
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+
+
+def _check_tensors(input, running_mean, running_var, weight, bias, training):
+    """C++ 커널(native_batch_norm)의 검사: 버퍼와 γ·β의 크기, 평가 모드의 버퍼, dtype."""
     num_features = input.size(1) if input.dim() > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is None and not training and name.startswith("running"):

@@ -78,14 +78,13 @@ class _BatchNorm(_NormBase):
         running_var = self.running_var if use_buffers else None
         momentum = 0.0 if self.momentum is None else self.momentum
         # torch 와 달리 먼저 검사하고 나서 num_batches_tracked 를 올립니다: 거절된 호출은 아무것도 바꾸지 않습니다.
-        F._check_args(input, running_mean, running_var, self.weight, self.bias, bn_training, momentum, self.eps)
+        F._check(input, running_mean, running_var, self.weight, self.bias, bn_training, momentum, self.eps)
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # 누적 평균(cumulative average): k 번째 배치의 몫은 1/k
                 momentum = 1.0 / float(self.num_batches_tracked)
         # 검사는 끝났으므로 F.batch_norm 을 거치지 않고 바로 계산합니다.
-        return F._BatchNormFunction.apply(input, self.weight, self.bias, running_mean, running_var,
-                                          bn_training, momentum, self.eps)
+        return F._forward(input, self.weight, self.bias, running_mean, running_var, bn_training, momentum, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):

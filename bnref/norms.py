@@ -13,6 +13,7 @@ r"""배치 정규화의 대안들: 층 정규화(LayerNorm), 인스턴스 정규
 집합 M 개를 세우면, :mod:`bnref.functional`의 배치 정규화(학습 모드, 이동 통계 없음)가 바로
 그 집합마다 평균과 편향 분산을 구해 줍니다 — 두 번 훑는 통계도, 닫힌 꼴 역전파도 그대로 씁니다.
 기울기는 그 닫힌 꼴과, 그 뒤의 γ·β 곱셈·덧셈에 대한 autograd로 구합니다.
+float16/bfloat16 입력은 torch처럼 x̂과 γ·β 적용을 float32로 하고 마지막에 한 번만 반올림합니다.
 
 배치 정규화와 달리 층·그룹 정규화의 통계는 샘플 하나 안에서만 구하므로 학습과 평가의 계산이
 같고, 이동 통계가 없으며, 배치 크기와 무관합니다. 인스턴스 정규화는 torch처럼 이동
@@ -32,17 +33,40 @@ from bnref import functional as F
 from bnref.modules import _NormBase
 
 __all__ = ["layer_norm", "group_norm", "instance_norm", "LayerNorm", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d"]
+           "InstanceNorm2d", "InstanceNorm3d"]
 
 
 def _standardize(x, sets, eps):
-    """x 를 ``sets`` 개의 같은 크기 집합으로 나눠 (행 우선 순서) 집합마다 평균 0, 편향 분산 1 로.
+    """x를 ``sets`` 개의 같은 크기 집합으로 나눠 (행 우선 순서) 집합마다 평균 0, 편향 분산 1로 만든 x̂.
 
-    (1, sets, K) 로 펼치면 집합이 배치 정규화의 채널 자리에 오므로 채널별 통계 = 집합별 통계입니다.
+    (1, sets, K)로 펼치면 집합이 배치 정규화의 채널 자리에 오므로 채널별 통계 = 집합별 통계입니다.
+    x̂은 계산 dtype(float16/bfloat16이면 float32) 그대로 돌려줍니다: 입력 dtype으로 내리는 반올림은
+    γ·β까지 적용한 뒤 :func:`_affine`에서 한 번만 합니다.
     """
+    x = x.to(F._compute_dtype(x))
+    if x.numel() == 0:                     # 빈 입력: 집합의 크기를 알 수 없고 정규화할 값도 없음
+        return x.clone()
     flat = x.reshape(1, sets, -1)                              # (*) -> (1, M, K)
     y = F._BatchNormFunction.apply(flat, None, None, None, None, True, 0.0, eps)
     return y.reshape(x.shape)
+
+
+def _affine(xhat, weight, bias, dtype):
+    """y = x̂·γ + β를 x̂의 계산 dtype에서 구하고 ``dtype``으로 한 번만 반올림합니다.
+
+    torch의 CPU 커널도 float16/bfloat16에서 이렇게 합니다. x̂을 먼저 float16으로 내리고 γ를 곱하고
+    β를 더하면 반올림이 세 번 쌓여, 출력이 torch보다 부정확해집니다. γ와 β도 계산 dtype으로 올려서
+    쓰므로 그 기울기(표본들의 합)도 계산 dtype에서 더한 뒤 한 번만 내려갑니다.
+    ``weight``, ``bias``는 x̂에 브로드캐스트되는 모양이어야 합니다.
+    """
+    weight, bias = (None if t is None else t.to(xhat.dtype) for t in (weight, bias))
+    if weight is not None and bias is not None:
+        xhat = torch.addcmul(bias, xhat, weight)
+    elif weight is not None:
+        xhat = xhat * weight
+    elif bias is not None:
+        xhat = xhat + bias
+    return xhat.to(dtype)
 
 
 def _shape(t):
@@ -95,12 +119,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_layer_norm(input, normalized_shape, weight, bias)
     k = math.prod(normalized_shape)
     sets = input.numel() // k if k else 0
-    y = _standardize(input, sets, eps)
-    if weight is not None:
-        y = y * weight                                       # (*, S) · (S) : 원소마다
-    if bias is not None:
-        y = y + bias
-    return y
+    xhat = _standardize(input, sets, eps)
+    return _affine(xhat, weight, bias, input.dtype)          # (*, S) · (S) : 원소마다
 
 
 # ---------------------------------------------------------------- group norm
@@ -149,12 +169,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
     """
     _check_group_norm(input, num_groups, weight, bias)
-    y = _standardize(input, input.size(0) * num_groups, eps)  # (N, C, *) -> 집합 N·G 개
-    if weight is not None:
-        y = y * F._per_channel(weight, y)                     # 채널마다 γ
-    if bias is not None:
-        y = y + F._per_channel(bias, y)
-    return y
+    xhat = _standardize(input, input.size(0) * num_groups, eps)  # (N, C, *) -> 집합 N·G 개
+    weight, bias = (None if t is None else F._per_channel(t, input) for t in (weight, bias))  # 채널마다
+    return _affine(xhat, weight, bias, input.dtype)
 
 
 # ---------------------------------------------------------------- instance norm
@@ -190,18 +207,21 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     if momentum is None:
         raise TypeError("instance_norm(): argument 'momentum' (position 7) must be float, not NoneType")
-    N = input.size(0)
-    flat = input.reshape(1, -1, *input.shape[2:])                   # (N, C, *) -> (1, N·C, *)
-    repeat = [None if t is None else t.repeat(N) for t in (running_mean, running_var, weight, bias)]
-    # torch.instance_norm 은 batch_norm 의 eps 검사를 거치지 않습니다(eps ≤ 0 도 받음): 그 검사만 건너뜁니다.
-    _checks._check_args(flat, *repeat, use_input_stats, momentum, eps=1.0)
-    rm, rv, w, b = repeat
-    y = F._BatchNormFunction.apply(flat, w, b, rm, rv, use_input_stats, momentum, eps)
+    N, C = input.shape[:2]
+    flat = input.reshape(1, N * C, *input.shape[2:])                # (N, C, *) -> (1, N·C, *)
+    rm, rv, w, b = (None if t is None else t.repeat(N) for t in (running_mean, running_var, weight, bias))
+    if flat.numel():
+        # torch.instance_norm은 batch_norm의 eps 검사를 거치지 않습니다(eps ≤ 0도 받음): 그 검사만 건너뜁니다.
+        _checks._check_args(flat, rm, rv, w, b, use_input_stats, momentum, eps=1.0)
+        # γ, β를 계산 dtype으로 올린 뒤 되풀이합니다: 되풀이(repeat)의 역전파가 표본 N개의 dγ를 더할 때
+        # float16으로 하나씩 반올림된 값을 더하지 않게 (torch도 float32로 모아 한 번 반올림).
+        w, b = (None if t is None else t.to(F._compute_dtype(input)).repeat(N) for t in (weight, bias))
+    y = F._forward(flat, w, b, rm, rv, use_input_stats, momentum, eps)
     if use_input_stats:                                             # 샘플 N 개의 갱신을 평균해 되돌림
         with torch.no_grad():
             for running, copies in ((running_mean, rm), (running_var, rv)):
-                if running is not None:
-                    running.copy_(copies.view(N, -1).mean(0))
+                if running is not None:          # N = 0이면 torch처럼 평균이 nan (0개의 평균)
+                    running.copy_(copies.view(N, C).mean(0))
     return y.reshape(input.shape)
 
 
@@ -312,7 +332,7 @@ class GroupNorm(nn.Module):
 
 
 class _InstanceNorm(_NormBase):
-    """InstanceNorm1d/2d 의 공통 부분.
+    """InstanceNorm1d/2d/3d 의 공통 부분.
 
     파라미터·버퍼·초기화는 배치 정규화 층과 같으므로 torch처럼 ``_NormBase``를 물려받고,
     기본값(affine=False, track_running_stats=False)과 forward만 다릅니다. torch처럼
@@ -387,3 +407,21 @@ class InstanceNorm2d(_InstanceNorm):
     def _check_input_dim(self, input):
         if input.dim() not in (3, 4):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+
+
+class InstanceNorm3d(_InstanceNorm):
+    r"""Applies Instance Normalization over a 4D (unbatched) or 5D (batched) input.
+
+    :class:`torch.nn.InstanceNorm3d`의 쌍둥이: 샘플마다·채널마다 D·H·W개의 값으로 정규화합니다.
+
+    Shape:
+        - Input: :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`
+        - Output: same shape as input
+    """
+
+    def _get_no_batch_dim(self):
+        return 4
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (4, 5):
+            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")

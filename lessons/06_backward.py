@@ -189,9 +189,11 @@ for line in source.splitlines():
 # 여기서 `g`는 $\gamma r$, `sum_dy`는 $\sum_j dy_j$, `sum_dy_xhat`은 $\sum_j dy_j\hat{x}_j$이고, `centred`는
 # 평균에 가까운 어떤 값 `shift`를 뺀 입력, `offset`은 평균에서 그 `shift`를 뺀 값입니다. 즉
 # $\hat{x} = (\texttt{centred} - \texttt{offset}) \cdot r$입니다. 이것을 위 공식에 넣고 풀어 쓰면
-# $dx = a\cdot dy + b\cdot\texttt{centred} + c$ 꼴이 되고($a$는 `g`와 같습니다), 특성마다 하나씩인
+# $dx = a\cdot (dy - m) + b\cdot\texttt{centred} + c$ 꼴이 되고($a$는 `g`와 같습니다), 특성마다 하나씩인
 # 계수 $a, b, c$만 float64로 미리 계산해 두면 큰 텐서에서는 곱하고 더하는 일만 남습니다. 수학은 같고,
-# 큰 텐서를 덜 읽도록 식의 순서만 바꾼 것입니다.
+# 큰 텐서를 덜 읽도록 식의 순서만 바꾼 것입니다. $m$은 대개 0입니다. $dy$가 특성 안에서 거의 상수일 때만
+# $m$을 $dy$의 평균으로 두고 먼저 빼는데, 그래야 거의 지워지는 두 항 $a\cdot dy$와 $-a\cdot m$이 반올림
+# 찌꺼기를 남기지 않습니다(`_dy_shift`).
 #
 # 이 역전파가 PyTorch와 같은 값을 내는지 `torch.nn.functional.batch_norm`의 autograd 결과와 비교합니다.
 # 서로 다른 구현은 더하는 순서가 달라 마지막 비트까지 같기를 기대할 수 없으므로, 여기서부터는

@@ -323,8 +323,8 @@ display(Markdown(markdown_table(["방법", "torch와 같은가", "출력의 최�
 
 # %% [markdown]
 # 넷 모두 float64의 반올림 오차 안에서 torch와 같습니다. 층 모듈도 torch와 같은 이름과 인자를 가집니다
-# (`bnref.LayerNorm`, `bnref.GroupNorm`, `bnref.InstanceNorm1d`, `bnref.InstanceNorm2d`). 마지막으로
-# 그룹 정규화의 두 극단을 확인합니다.
+# (`bnref.LayerNorm`, `bnref.GroupNorm`, `bnref.InstanceNorm1d`, `bnref.InstanceNorm2d`, `bnref.InstanceNorm3d`).
+# 마지막으로 그룹 정규화의 두 극단을 확인합니다.
 
 # %%
 gn = bnref.GroupNorm(1, 6, affine=False).double()

@@ -158,6 +158,43 @@ def test_empty_batch(shape):
     assert_same(got, want)
 
 
+E = torch.empty
+# 빈 입력 (issue #11, 1): torch의 C++ 커널은 빈 입력이면 다른 검사 없이 input의 복사본에 γ[0]을 곱하고
+# β[0]을 더해 돌려줍니다. 1차원 입력은 비어 있을 때만 받습니다 ("1-D input"은 test_bn_errors.py).
+EMPTY_CALLS = {
+    "1-D, training": lambda F: F.batch_norm(E(0), E(0), E(0), training=True),
+    "1-D, eval": lambda F: F.batch_norm(E(0), E(0), E(0), training=False),
+    "1-D, no buffers": lambda F: F.batch_norm(E(0), None, None, training=True),
+    "buffers of another size": lambda F: F.batch_norm(E(0, 3), torch.zeros(5), torch.ones(5), training=True),
+    "eval without buffers": lambda F: F.batch_norm(E(0, 3), None, None),
+    "float64 weight": lambda F: F.batch_norm(E(0, 3), None, None, torch.full((3,), 2.0, dtype=torch.float64),
+                                             training=True),
+    "integer input": lambda F: F.batch_norm(E(0, 3, dtype=torch.long), None, None, training=True),
+    "empty weight": lambda F: F.batch_norm(E(0), None, None, E(0), training=True),
+    "eps 0": lambda F: F.batch_norm(E(0), None, None, training=True, eps=0.0),
+    "momentum None": lambda F: F.batch_norm(E(0), None, None, training=True, momentum=None),
+}
+
+
+def outcome(fn):
+    """(dtype, shape) of the result, or (exception type, message)."""
+    try:
+        y = fn()
+    except Exception as e:  # noqa: BLE001 — 어떤 예외든 종류와 문장을 비교합니다
+        return type(e), str(e)
+    return y.dtype, tuple(y.shape)
+
+
+@pytest.mark.parametrize("case", EMPTY_CALLS)
+def test_empty_input_like_torch(case):
+    assert outcome(lambda: EMPTY_CALLS[case](BF)) == outcome(lambda: EMPTY_CALLS[case](TF))
+
+
+def test_empty_1d_input_from_the_issue():
+    y = BF.batch_norm(E(0), E(0), E(0), training=True)
+    assert y.shape == (0,) and y.dtype == torch.float32
+
+
 def test_batch_of_one_in_eval():
     d = make((1, 3, 2))
     assert_same(run(BF.batch_norm, d, False), run(TF.batch_norm, d, False), **TIGHT[torch.float64])

@@ -1,6 +1,10 @@
-"""손으로 쓴 역전파를 유한 차분(finite differences)으로 확인: gradcheck 와 gradgradcheck (float64)."""
+"""손으로 쓴 역전파를 유한 차분(finite differences)으로 확인: gradcheck 와 gradgradcheck (float64).
+
+이중 미분(create_graph=True)에서도 1차 기울기가 보통의 역전파와 같은지, 2차 미분이 torch와 같은지 확인합니다.
+"""
 import pytest
 import torch
+import torch.nn.functional as TF
 from torch.autograd import gradcheck, gradgradcheck
 
 from bnref import functional as BF
@@ -53,3 +57,44 @@ def test_training_backward_is_the_closed_form():
     torch.testing.assert_close(x.grad, g * invstd / n * (n * dy - sum_dy - xhat * sum_dy_xhat))
     torch.testing.assert_close(w.grad, sum_dy_xhat.flatten())
     torch.testing.assert_close(b.grad, sum_dy.flatten())
+
+
+# ---------------------------------------------------------------- the create_graph=True path (issue #11, 5)
+# With create_graph=True, _BatchNormFunction.backward rebuilds x̂ from the input with differentiable ops
+# (its own mean and biased variance). gradgradcheck only checks that graph against itself; these check it
+# against the plain path and against torch.
+def first_order(training, shape, create_graph):
+    x, w, b = inputs(shape, True)
+    dy = torch.randn(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    y = bn(training, shape[1])(x, w, b)
+    return torch.autograd.grad(y, (x, w, b), dy, create_graph=create_graph)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_create_graph_gives_the_plain_first_order_gradients(shape, training):
+    plain, rebuilt = first_order(training, shape, False), first_order(training, shape, True)
+    for name, p, r in zip(["dx", "dγ", "dβ"], plain, rebuilt):
+        torch.testing.assert_close(r, p, rtol=1e-10, atol=1e-12, msg=name)
+
+
+def second_order(F, training, shape):
+    """∂/∂(x, γ, β, dy) of Σ v·(dx, dγ, dβ): what a gradient penalty differentiates."""
+    g = torch.Generator().manual_seed(6)
+    x, w, b = inputs(shape, True)
+    dy = torch.randn(shape, dtype=torch.float64, generator=g).requires_grad_()
+    rm = torch.linspace(-1, 1, shape[1], dtype=torch.float64)
+    rv = torch.linspace(0.5, 2, shape[1], dtype=torch.float64)
+    y = F.batch_norm(x, rm, rv, w, b, training=training, eps=1e-3)
+    grads = torch.autograd.grad(y, (x, w, b), dy, create_graph=True)
+    penalty = sum((gr * torch.randn(gr.shape, dtype=torch.float64, generator=g)).sum() for gr in grads)
+    second = torch.autograd.grad(penalty, (x, w, b, dy), allow_unused=True)
+    return [torch.zeros_like(t) if s is None else s for s, t in zip(second, (x, w, b, dy))]
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_second_derivatives_match_torch(shape, training):
+    for name, mine, theirs in zip(["x", "γ", "β", "dy"], second_order(BF, training, shape),
+                                  second_order(TF, training, shape)):
+        torch.testing.assert_close(mine, theirs, rtol=1e-10, atol=1e-12, msg=name)

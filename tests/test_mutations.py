@@ -40,6 +40,9 @@ MUTATIONS = {
         "return _normalize(centred, offset, invstd, bias, weight)"),
     "sign flipped in the backward": (
         "bnref/functional.py", "b = -g * invstd * sum_dy_xhat / n", "b = g * invstd * sum_dy_xhat / n"),
+    # issue #11: create_graph=True rebuilds x̂ with its own variance; gradgradcheck alone did not notice this.
+    "unbiased variance in the double-backward path": (
+        "bnref/functional.py", "centred.var(dims, correction=0)", "centred.var(dims, correction=1)"),
 }
 
 

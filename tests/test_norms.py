@@ -64,6 +64,31 @@ def test_layer_norm_of_one_value_is_zero_like_torch():
     torch.testing.assert_close(BN.layer_norm(x, (1,)), TF.layer_norm(x, (1,)))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_layer_norm_of_one_value_has_zero_input_gradient(dtype):
+    """issue #11, 2: x̂ = 0 whatever x is, so dx = 0 exactly (torch gives 0). dx = a·dy + c with a = γ·invstd
+    (≈ 1581 here) left a residue of about 2e-4 when a·dy and c were rounded differently."""
+    x = torch.tensor([0.7], dtype=dtype, requires_grad=True)
+    BN.layer_norm(x, (1,), torch.tensor([5.0], dtype=dtype)).backward(torch.tensor([3.0], dtype=dtype))
+    assert x.grad.tolist() == [0.0]
+    x = randn(4, 1, dtype=dtype).requires_grad_()
+    BN.layer_norm(x, (1,), randn(1, dtype=dtype, seed=1), randn(1, dtype=dtype, seed=2)).backward(
+        randn(4, 1, dtype=dtype, seed=3))
+    assert x.grad.eq(0).all()
+
+
+def test_layer_norm_gradient_for_a_constant_dy_is_float32_exact():
+    """dy = 3 everywhere (the gradient of 3·y.sum()): the exact dx is nearly 0, a·dy and −a·mean(dy) cancel.
+    Rounded apart they left 6e-5 here (a ≈ 300, x spread 1e-3); torch's own kernel leaves 6e-3."""
+    x = randn(8, 5, dtype=torch.float32, scale=1e-3, offset=1.0)
+    grads = {}
+    for dtype in (torch.float32, torch.float64):
+        xs = x.to(dtype, copy=True).requires_grad_()
+        (3 * BN.layer_norm(xs, (5,))).sum().backward()
+        grads[dtype] = xs.grad
+    assert (grads[torch.float32].double() - grads[torch.float64]).abs().max() < 1e-9
+
+
 def test_layer_norm_module_matches_torch():
     x = randn(2, 3, 4)
     mine, theirs = bnref.LayerNorm((3, 4), bias=False).double(), nn.LayerNorm((3, 4), bias=False).double()
@@ -71,6 +96,45 @@ def test_layer_norm_module_matches_torch():
     assert mine.extra_repr() == theirs.extra_repr()
     torch.testing.assert_close(mine(x), theirs(x))
     assert bnref.LayerNorm(4).normalized_shape == (4,)
+
+
+# ---------------------------------------------------------------- half precision
+def test_half_layer_norm_from_the_issue():
+    """issue #11, 3: torch applies γ, β in float32 and rounds once; bnref rounded x̂ to float16 first."""
+    x, w, b = (torch.tensor(v, dtype=torch.float16) for v in ([[1, 2, 4]], [7, -7, 3], [0.3, 0.1, -3.6]))
+    ours, theirs = BN.layer_norm(x, (3,), w, b), TF.layer_norm(x, (3,), w, b)
+    exact = TF.layer_norm(x.double(), (3,), w.double(), b.double())
+    assert ours[0, 2].item() == theirs[0, 2].item() == 0.4091796875      # exact: 0.409296
+    assert (ours.double() - exact).abs().le((theirs.double() - exact).abs()).all()
+
+
+HALF_CASES = {   # 이름: (함수, 입력 모양, γ·β의 모양)
+    "layer_norm": (lambda x, w, b: BN.layer_norm(x, (6, 5), w, b), (8, 6, 5), (6, 5)),
+    "group_norm": (lambda x, w, b: BN.group_norm(x, 3, w, b), (8, 6, 5), (6,)),
+    "instance_norm": (lambda x, w, b: BN.instance_norm(x, weight=w, bias=b), (8, 6, 5), (6,)),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("case", HALF_CASES)
+def test_half_precision_is_float32_rounded_once(case, dtype):
+    """float16/bfloat16 in, float32 inside, one rounding at the end, as torch's CPU kernels do: y and the
+    gradients of x, γ and β equal the float32 results (from the same values) rounded once. The γ, β
+    gradients sum over the batch; instance_norm's γ gradient used to be rounded per sample before the sum,
+    and layer_norm/group_norm rounded x̂, x̂·γ and x̂·γ + β each to half precision."""
+    fn, shape, param_shape = HALF_CASES[case]
+    x = randn(*shape, dtype=dtype)
+    params = [randn(*param_shape, dtype=dtype, seed=s) for s in (1, 2)]
+    dy = randn(*shape, dtype=dtype, seed=7, offset=0.0)
+    results = {}
+    for precision in (dtype, torch.float32):      # the same half-precision values, and them in float32
+        leaves = [t.detach().to(precision, copy=True).requires_grad_() for t in (x, *params)]
+        y = fn(*leaves)
+        y.backward(dy.to(precision))
+        results[precision] = [y.detach()] + [t.grad for t in leaves]
+    for name, got, wide in zip(["y", "dx", "dγ", "dβ"], results[dtype], results[torch.float32]):
+        assert got.dtype == dtype, name
+        assert torch.equal(got, wide.to(dtype)), name
 
 
 # ---------------------------------------------------------------- group norm
@@ -123,7 +187,8 @@ def test_instance_norm_running_stats_match_torch(use_input_stats):
 
 
 @pytest.mark.parametrize("cls, shape", [("InstanceNorm1d", (4, 3, 5)), ("InstanceNorm1d", (3, 5)),
-                                        ("InstanceNorm2d", (2, 3, 4, 5)), ("InstanceNorm2d", (3, 4, 5))])
+                                        ("InstanceNorm2d", (2, 3, 4, 5)), ("InstanceNorm2d", (3, 4, 5)),
+                                        ("InstanceNorm3d", (2, 3, 2, 3, 4)), ("InstanceNorm3d", (3, 2, 3, 4))])
 @pytest.mark.parametrize("kwargs", [{}, dict(affine=True, track_running_stats=True), dict(track_running_stats=True,
                                                                                           momentum=None)])
 def test_instance_norm_modules_match_torch_in_train_and_eval(cls, shape, kwargs):
@@ -137,9 +202,11 @@ def test_instance_norm_modules_match_torch_in_train_and_eval(cls, shape, kwargs)
         torch.testing.assert_close(a, b, msg=name, **TIGHT[torch.float64])
 
 
-def test_instance_norm_defaults_are_torchs():
-    m = bnref.InstanceNorm2d(3)
+@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"])
+def test_instance_norm_defaults_are_torchs(cls):
+    m = getattr(bnref, cls)(3)
     assert (m.affine, m.track_running_stats, m.weight, m.running_mean) == (False, False, None, None)
+    assert repr(m) == repr(getattr(nn, cls)(3))
 
 
 def test_instance_norm_is_group_norm_with_one_channel_per_group():
@@ -182,6 +249,9 @@ MODULE_ERRORS = {
     "GroupNorm not divisible": lambda nn: nn.GroupNorm(4, 6),
     "InstanceNorm1d 4d": lambda nn: nn.InstanceNorm1d(6)(ONES(2, 6, 4, 4)),
     "InstanceNorm2d 2d": lambda nn: nn.InstanceNorm2d(6)(ONES(6, 4)),
+    "InstanceNorm3d 3d": lambda nn: nn.InstanceNorm3d(6)(ONES(6, 4, 4)),
+    "InstanceNorm3d affine size": lambda nn: nn.InstanceNorm3d(5, affine=True)(ONES(2, 6, 2, 2, 2)),
+    "InstanceNorm3d unbatched one spatial": lambda nn: nn.InstanceNorm3d(6)(ONES(6, 1, 1, 1)),
     "InstanceNorm1d affine size": lambda nn: nn.InstanceNorm1d(5, affine=True)(X),
     "InstanceNorm1d unbatched one spatial": lambda nn: nn.InstanceNorm1d(6)(ONES(6, 1)),
 }
@@ -191,6 +261,70 @@ def raised(fn):
     with pytest.raises(Exception) as info:
         fn()
     return type(info.value), str(info.value)
+
+
+# ---------------------------------------------------------------- empty inputs (issue #11, 1)
+E = torch.empty
+EMPTY = {
+    "ln (0, 5)": lambda F: F.layer_norm(E(0, 5), (5,), ONES(5), ONES(5)),
+    "ln (3, 0)": lambda F: F.layer_norm(E(3, 0), (0,)),
+    "ln (3, 0, 2)": lambda F: F.layer_norm(E(3, 0, 2), (0, 2), ONES(0, 2)),
+    "ln long": lambda F: F.layer_norm(E(0, 5, dtype=torch.long), (5,)),
+    "ln mixed dtype": lambda F: F.layer_norm(E(0, 5), (5,), ONES(5, dtype=torch.float64)),
+    "ln half with float32 γ": lambda F: F.layer_norm(E(0, 5, dtype=torch.float16), (5,), ONES(5)),
+    "gn (0, 2)": lambda F: F.group_norm(E(0, 2), 1),
+    "gn (2, 0)": lambda F: F.group_norm(E(2, 0), 1),
+    "gn (2, 4, 0)": lambda F: F.group_norm(E(2, 4, 0), 2, ONES(4), ONES(4)),
+    "gn (0, 4, 0)": lambda F: F.group_norm(E(0, 4, 0), 2),
+    "gn long": lambda F: F.group_norm(E(0, 5, dtype=torch.long), 5),
+    "in (0, 4, 3)": lambda F: F.instance_norm(E(0, 4, 3)),
+    "in (2, 0, 3)": lambda F: F.instance_norm(E(2, 0, 3)),
+    "in (2, 4, 0)": lambda F: F.instance_norm(E(2, 4, 0), weight=ONES(4)),
+    "in (0, 4, 3) with γ": lambda F: F.instance_norm(E(0, 4, 3), weight=ONES(4)),        # torch: IndexError
+    "in long": lambda F: F.instance_norm(E(0, 4, 3, dtype=torch.long)),
+    "in eval": lambda F: F.instance_norm(E(0, 4, 3), torch.zeros(4), ONES(4), use_input_stats=False),
+}
+
+
+def result_or_error(fn):
+    try:
+        y = fn()
+    except Exception as e:  # noqa: BLE001 — 어떤 예외든 종류와 문장을 비교합니다
+        return type(e), str(e)
+    return y.dtype, tuple(y.shape)
+
+
+@pytest.mark.parametrize("case", EMPTY)
+def test_empty_input_like_torch(case):
+    assert result_or_error(lambda: EMPTY[case](BN)) == result_or_error(lambda: EMPTY[case](TF))
+
+
+def test_empty_inputs_from_the_issue():
+    assert bnref.LayerNorm(5)(torch.randn(0, 5)).shape == (0, 5)
+    assert BN.group_norm(torch.randn(0, 2), 1).shape == (0, 2)
+
+
+@pytest.mark.parametrize("fn", [lambda F, x, w, b: F.layer_norm(x, (5,), w, b),
+                                lambda F, x, w, b: F.group_norm(x.view(0, 5, 1), 5, w, b)], ids=["ln", "gn"])
+def test_empty_input_gradients_are_zero_like_torch(fn):
+    grads = []
+    for F in (BN, TF):
+        x, w, b = E(0, 5, requires_grad=True), ONES(5, requires_grad=True), ONES(5, requires_grad=True)
+        fn(F, x, w, b).sum().backward()
+        grads.append((x.grad, w.grad, b.grad))
+    for mine, theirs in zip(*grads):
+        torch.testing.assert_close(mine, theirs)
+
+
+@pytest.mark.parametrize("use_input_stats", [True, False])
+def test_instance_norm_of_an_empty_batch_updates_running_stats_like_torch(use_input_stats):
+    """torch averages the N = 0 per-sample updates back into running_mean/var: a mean over nothing, nan.
+    bnref does the same, being torch's twin; in eval (use_input_stats=False) nothing changes."""
+    stats = {F: (torch.full((4,), 0.5), torch.full((4,), 2.0)) for F in (BN, TF)}
+    for F, (rm, rv) in stats.items():
+        F.instance_norm(E(0, 4, 3), rm, rv, use_input_stats=use_input_stats)
+    for mine, theirs in zip(stats[BN], stats[TF]):
+        torch.testing.assert_close(mine, theirs, equal_nan=True)
 
 
 @pytest.mark.parametrize("case", ERRORS)
@@ -221,7 +355,7 @@ def test_instance_norm_warns_like_torch_when_num_features_is_unused():
 
 
 @pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
-                                  "InstanceNorm2d"])
+                                  "InstanceNorm2d", "InstanceNorm3d"])
 def test_class_tree_is_torchs(name):
     """InstanceNorm shares its parameters with BatchNorm but is not a batch norm, in torch and here:
     code that picks batch-norm layers with isinstance(m, _BatchNorm) picks the same ones."""
