@@ -22,12 +22,11 @@ import lesson_markdown  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-# Each imports a different part of bnref; 01 none of it.
+# Each imports a different part of bnref (03: sync, modules, functional, _checks); 01 none of it.
 IMPORTERS = {
     "01_plain": "print('bnref 없이')",
-    "02_functional": "import bnref.functional\nprint('functional')",
-    "03_printing": "from bnref.course.printing import fmt\nprint(fmt(0.5))",
-    "04_sync": "import bnref\nprint(bnref.SyncBatchNorm.__name__)",
+    "02_printing": "from bnref.course.printing import fmt\nprint(fmt(0.5))",
+    "03_sync": "import bnref\nprint(bnref.SyncBatchNorm.__name__)",
 }
 
 
@@ -75,7 +74,7 @@ def _pages(results) -> dict[str, str]:
 def test_each_bnref_file_edited_re_executes_exactly_the_lessons_that_import_it(tmp_path):
     repo = small_course(tmp_path / "repo", IMPORTERS)
     importers = _importers_of(repo)
-    assert importers["bnref/sync.py"] == {"04_sync"} and "01_plain" not in set().union(*importers.values())
+    assert importers["bnref/sync.py"] == {"03_sync"} and "01_plain" not in set().union(*importers.values())
     lessons = sorted((repo / "lessons").glob("*.py"))
     log: list[str] = []
 
