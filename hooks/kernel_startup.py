@@ -11,7 +11,7 @@ Here each figure the inline backend displays carries its own description in the 
 The site refuses a figure whose alt text has no Hangul (see lesson_markdown.py).
 
 A warning raised by a lesson's own code names its cell the way tracebacks do, "Cell In[7], line 3",
-instead of IPython's temporary file for the cell; the build (lesson_exec.py) turns that into the line
+instead of IPython's temporary file for the cell; the build (lesson_kernel.py) turns that into the line
 of lessons/NN_name.py. This file only runs in the build's kernels; a downloaded notebook does not need it.
 """
 

@@ -1,6 +1,6 @@
 """Runs first in every Python process of a lesson's build: which files of the package each one executes.
 
-The build (lesson_exec.py) puts this folder on the kernel's PYTHONPATH and sets two variables, which
+The build (lesson_kernel.py) puts this folder on the kernel's PYTHONPATH and sets two variables, which
 every process the kernel starts inherits (multiprocessing workers, torchrun and its workers):
 BNREF_BUILD_PACKAGE, the package's folder (<repo>/bnref), and BNREF_BUILD_IMPORTS, a log file.
 Each process appends to the log, as it happens (a process that ends with os._exit has written its
