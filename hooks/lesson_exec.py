@@ -1,171 +1,58 @@
-"""Execute the lessons (jupytext percent .py files) into notebooks, with a cache that is never stale.
+"""Execute the lessons (jupytext percent .py files) into notebooks: cached, in parallel, stoppable.
 
 Why not mkdocs-jupyter's own execution: its cache is keyed on the notebook text only (a change to
 bnref serves stale outputs), it runs kernels in mkdocs' working directory, one lesson after the
 other, and lets a raising cell through (allow_errors defaults to true).
 
-Here a lesson's cache key covers everything its outputs depend on: its own text, every bnref source
-file, the setup cell injected in front of it, this executor's source and the versions of the packages
-that run or draw it. A change to bnref therefore re-executes every lesson, a change to one lesson
-re-executes that lesson only. Kernels run with the lesson's directory as cwd, several at once.
+`execute_all` takes each lesson from the cache (lesson_cache.py says what a key covers) or runs it,
+two at a time, each in a process of its own that starts its kernel (`python lesson_kernel.py WORK`,
+see that file). An executed lesson goes into the cache at once, so a build stopped half-way keeps
+what it finished.
+
+- The first failure stops the build: the other running lessons are stopped, no new one starts,
+  and the failure (lessons/NN_name.py:LINE, the cell, the traceback) is the build's error.
+- Ctrl-C (SIGINT to mkdocs alone, or to its process group as a terminal sends it) stops the
+  kernels with their worker processes (each kernel leads a process group: SIGTERM, then SIGKILL
+  after STOP_GRACE_S) and the run processes, and removes their temporary folders.
+- A line every PROGRESS_EVERY_S seconds says how many lessons are done, for how long the build has
+  run, and which lessons run at which line.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
+import math
 import os
-import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import jupytext
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-HERE = Path(__file__).resolve().parent
-# Runs inside every kernel before the first cell: alt text for figures (see that file).
-KERNEL_STARTUP = HERE / "kernel_startup.py"
+import lesson_cache
+import lesson_kernel
+from lesson_cache import KEEP_PER_LESSON, read_lesson  # noqa: F401  (part of this module's API)
+from lesson_kernel import CELL_TIMEOUT_S, LessonError, code_lines, execute_lesson  # noqa: F401  (ditto)
 
-# What the outputs depend on besides the lesson and bnref. Their versions go into the cache key.
-PACKAGES = (
-    "torch",
-    "numpy",
-    "matplotlib",
-    "matplotlib-inline",
-    "koreanize-matplotlib",
-    "scikit-learn",
-    "ipykernel",
-    "ipython",
-    "nbclient",
-    "nbformat",
-    "jupytext",
-)
-
-CELL_TIMEOUT_S = 900  # per cell; generous, as the machine may be shared
-KEEP_PER_LESSON = 3
-
-
-class LessonError(Exception):
-    """A lesson failed to execute cleanly: a cell raised, or wrote to stderr (a warning)."""
+STOP_GRACE_S = 2.0  # from SIGTERM to SIGKILL: torchrun needs a moment to stop its workers
+PROGRESS_EVERY_S = 15.0
+POLL_S = 0.1
 
 
 @dataclass
 class Executed:
     name: str  # "02_implement"
-    notebook: nbformat.NotebookNode
+    notebook: nbformat.NotebookNode  # the lesson as it is now, with the outputs of its code
     cache_hit: bool
-
-
-def _package_versions() -> str:
-    lines = []
-    for name in PACKAGES:
-        try:
-            lines.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            lines.append(f"{name} absent")
-    lines.append(f"python {sys.version}")
-    return "\n".join(lines)
-
-
-def source_digest(package_dir: Path) -> str:
-    """sha256 over every .py file of a package (path and bytes), so any edit to it changes the key."""
-    h = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def environment_digest(package_dir: Path, setup_source: str) -> str:
-    """The part of every lesson's key that is shared: bnref, the setup cell, executor, versions."""
-    h = hashlib.sha256()
-    for part in (
-        source_digest(package_dir),
-        setup_source,
-        Path(__file__).read_text(encoding="utf-8"),
-        KERNEL_STARTUP.read_text(encoding="utf-8"),
-        _package_versions(),
-    ):
-        h.update(part.encode() + b"\0")
-    return h.hexdigest()
-
-
-def cache_key(lesson: Path, environment: str) -> str:
-    h = hashlib.sha256()
-    h.update(lesson.read_bytes() + b"\0")
-    h.update(environment.encode())
-    return h.hexdigest()[:32]
-
-
-def read_lesson(lesson: Path, setup_source: str) -> nbformat.NotebookNode:
-    """The lesson as a notebook, with the setup cell in front of its first code cell."""
-    nb = jupytext.read(lesson)
-    setup = nbformat.v4.new_code_cell(setup_source)
-    setup.metadata["tags"] = ["bnref-setup"]
-    first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
-    nb.cells.insert(first_code, setup)
-    # Cell ids make the notebook valid nbformat 4.5; deterministic ones keep the .ipynb reproducible.
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata.pop("jupytext", None)
-    return nb
-
-
-def _stderr_outputs(nb: nbformat.NotebookNode) -> list[str]:
-    """Every stderr stream (warnings, logging) as 'cell N: text'. Any of them fails the build."""
-    found = []
-    for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if out.output_type == "stream" and out.name == "stderr":
-                found.append(f"cell {i}:\n{cell.source}\n--- stderr ---\n{out.text.rstrip()}")
-    return found
-
-
-def execute_lesson(lesson: Path, setup_source: str, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
-    """Run every cell in a fresh kernel whose cwd is the lesson's directory. Raises LessonError."""
-    nb = read_lesson(lesson, setup_source)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=False,
-        resources={"metadata": {"path": str(lesson.parent)}},
-        extra_arguments=[
-            f"--IPKernelApp.exec_files={KERNEL_STARTUP}",
-            # The kernel's own log (e.g. its notice about TCP on localhost) is not lesson output.
-            "--IPKernelApp.log_level=ERROR",
-        ],
-    )
-    env = dict(os.environ)
-    # Warnings hidden by Python's default filters (e.g. a DeprecationWarning raised inside a library
-    # on import) are shown, so that they reach stderr and fail the build like any other warning.
-    env["PYTHONWARNINGS"] = "default"
-    env.pop("MPLBACKEND", None)  # the kernel picks the inline backend itself
-    try:
-        client.execute(env=env)
-    except (CellExecutionError, CellTimeoutError) as err:
-        raise LessonError(f"{lesson.name}: a cell raised\n{_strip_ansi(str(err))}") from None
-    problems = _stderr_outputs(nb)
-    if problems:
-        raise LessonError(f"{lesson.name}: output on stderr (a warning?)\n" + "\n\n".join(problems))
-    return nb
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
+    imports: list[str]  # the bnref files it depends on, relative to the repository
+    error: str | None = None  # only when execute_all(fail_fast=False): the failure, and no outputs
 
 
 def kernel_environment(parallel: int) -> dict[str, str]:
@@ -182,6 +69,132 @@ def kernel_environment(parallel: int) -> dict[str, str]:
     return env
 
 
+# ── Many lessons ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class _Job:
+    lesson: Path
+    notebook: nbformat.NotebookNode  # as read, with the setup cell: what runs, and what was keyed
+    key: str
+    lines: list[int | None]
+
+    @property
+    def name(self) -> str:
+        return self.lesson.stem
+
+
+class _Run:
+    """One lesson executing in a process of its own (`python lesson_kernel.py WORK`)."""
+
+    def __init__(self, job: _Job):
+        self.job = job
+        self.work: Path | None = None
+        self.proc: subprocess.Popen | None = None
+        self.started = time.monotonic()
+
+    def start(self, package_dir: Path, env: dict[str, str], timeout: int) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix=f"bnref-{self.job.name}-"))
+        spec = {
+            "lesson": f"{self.job.lesson.parent.name}/{self.job.lesson.name}",
+            "cwd": str(self.job.lesson.parent),
+            "package_dir": str(package_dir),
+            "lines": self.job.lines,
+            "timeout": timeout,
+        }
+        (self.work / "job.json").write_text(json.dumps(spec), encoding="utf-8")
+        nbformat.write(self.job.notebook, self.work / "input.ipynb")
+        (self.work / "runtime").mkdir()
+        with open(self.work / "run.log", "w", encoding="utf-8") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, lesson_kernel.__file__, str(self.work)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # The kernel's connection file goes here too, so nothing is left behind elsewhere.
+                env={**env, "JUPYTER_RUNTIME_DIR": str(self.work / "runtime")},
+                # Not in the terminal's process group: Ctrl-C goes to mkdocs, which stops this run.
+                start_new_session=True,
+            )
+
+    def done(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+    def _read(self, name: str) -> str | None:
+        if self.work is None:
+            return None
+        try:
+            return (self.work / name).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def status(self) -> str:
+        seconds = f"{time.monotonic() - self.started:.0f} s"
+        where = self._read("cell.txt")
+        return f"{self.job.name} at {where} ({seconds})" if where else f"{self.job.name} ({seconds}, starting its kernel)"
+
+    def result(self) -> tuple[nbformat.NotebookNode | None, str | None]:
+        """(executed notebook, None) or (None, the failure). Removes the run's folder."""
+        try:
+            if (self.work / "output.ipynb").exists():
+                return nbformat.read(self.work / "output.ipynb", as_version=4), None
+            error = self._read("error.txt")
+            if error is None:
+                log = (self._read("run.log") or "").strip()[-3000:]
+                error = f"{self.job.lesson.name}: the executor exited with status {self.proc.returncode}\n{log}"
+            return None, error
+        finally:
+            self.remove_folder()
+
+    def kill_runner(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()  # it has nothing to clean up: its folder goes below
+            self.proc.wait()
+
+    def signal_kernel(self, sig: int) -> bool:
+        """Signal the kernel's process group (the kernel and its worker processes); False if none is left."""
+        pid = self._read("kernel.pid")  # written atomically: a whole number or nothing
+        if not pid:
+            return False
+        try:
+            os.killpg(int(pid), sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def remove_folder(self) -> None:
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _stop(runs: list[_Run]) -> None:
+    """Stop the runs: their processes, then their kernels with the kernels' workers; remove their folders."""
+    with _sigint_ignored():  # a second Ctrl-C must not cut the cleaning short
+        for run in runs:
+            run.kill_runner()  # first: from now on it starts no kernel, and the kernel.pid file is final
+        kernels = [run for run in runs if run.signal_kernel(signal.SIGTERM)]
+        deadline = time.monotonic() + STOP_GRACE_S
+        while kernels and time.monotonic() < deadline:
+            time.sleep(0.05)
+            kernels = [run for run in kernels if run.signal_kernel(0)]
+        for run in kernels:
+            run.signal_kernel(signal.SIGKILL)
+        for run in runs:
+            run.remove_folder()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def execute_all(
     lessons: list[Path],
     package_dir: Path,
@@ -189,91 +202,101 @@ def execute_all(
     cache_dir: Path,
     workers: int = 2,
     log=print,
+    *,
+    setup_key_source: str | None = None,
+    fail_fast: bool = True,
+    timeout: int = CELL_TIMEOUT_S,
 ) -> list[Executed]:
-    """Execute (or take from the cache) every lesson, independent lessons in parallel.
+    """Execute (or take from the cache) every lesson, `workers` at a time. Raises LessonError.
 
-    The cache holds executed notebooks named `<lesson>-<key>.ipynb`, the KEEP_PER_LESSON newest
-    of each lesson.
+    `setup_key_source` is the setup cell as the key sees it (without the site's address); with
+    `fail_fast=False` (mkdocs serve) a failed lesson is returned with its error and the others run.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    environment = environment_digest(package_dir, setup_source)
+    root = package_dir.parent
+    environment = lesson_cache.environment_digest(setup_key_source or setup_source)
+    digests = lesson_cache.file_digests(root, package_dir)
     results: dict[str, Executed] = {}
     todo = []
     for lesson in lessons:
-        path = cache_dir / f"{lesson.stem}-{cache_key(lesson, environment)}.ipynb"
-        if path.exists():
+        text = lesson.read_text(encoding="utf-8")
+        nb = lesson_cache.lesson_notebook(text, setup_source)
+        key = lesson_cache.code_key(nb, environment)
+        cached = lesson_cache.find(cache_dir, lesson.stem, key, digests)
+        if cached is not None:
             log(f"lesson cache hit: {lesson.stem}")
-            results[lesson.stem] = Executed(lesson.stem, nbformat.read(path, as_version=4), True)
+            imports = cached.metadata.bnref_build.imports
+            results[lesson.stem] = Executed(lesson.stem, lesson_cache.merge(nb, cached), True, imports)
         else:
-            todo.append((lesson, path))
+            todo.append(_Job(lesson, nb, key, code_lines(text)))
 
-    parallel = max(1, min(workers, len(todo)))
-    env = kernel_environment(parallel)
-
-    def run(item):
-        lesson, path = item
-        log(f"executing lesson: {lesson.stem}")
-        started = time.perf_counter()
-        tmp = path.with_suffix(".tmp")
-        # One process per lesson (it starts the kernel): nbclient's event loops and zmq sockets are
-        # not meant to be shared by threads of one process.
-        proc = subprocess.run(
-            [sys.executable, __file__, str(lesson), str(tmp)],
-            input=setup_source,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        if proc.returncode != 0:
-            tmp.unlink(missing_ok=True)
-            raise LessonError(proc.stderr.strip() or f"{lesson.name}: exit status {proc.returncode}")
-        tmp.replace(path)  # atomic: a half-written file never counts as a hit
-        nb = nbformat.read(path, as_version=4)
-        seconds = time.perf_counter() - started
-        durations[lesson.stem] = round(seconds, 1)
-        log(f"executed lesson: {lesson.stem} in {seconds:.1f} s")
-        # Keep the few newest entries (switching a change on and off stays fast), drop the rest.
-        entries = sorted(cache_dir.glob(f"{lesson.stem}-*.ipynb"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-KEEP_PER_LESSON]:
-            old.unlink()
-        return Executed(lesson.stem, nb, False)
-
-    # Longest lessons first (by their last run; new ones count as long): with two workers, a long
-    # lesson started last would run alone at the end.
     durations_file = cache_dir / "durations.json"
     try:
         durations = json.loads(durations_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         durations = {}
-    todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
-    if todo:
-        with ThreadPoolExecutor(max_workers=parallel) as pool:
-            errors = []
-            for item, future in [(item, pool.submit(run, item)) for item in todo]:
-                try:
-                    done = future.result()
-                    results[done.name] = done
-                except LessonError as err:
-                    errors.append(str(err))
-            durations_file.write_text(json.dumps(durations, indent=1, sort_keys=True), encoding="utf-8")
-            if errors:
-                raise LessonError("\n\n".join(errors))
+    # Longest lessons first (by their last run; new ones count as long): with two workers, a long
+    # lesson started last would run alone at the end.
+    todo.sort(key=lambda job: -durations.get(job.name, math.inf))
+
+    def finished(job: _Job, nb, error: str | None, seconds: float) -> None:
+        if error is not None:
+            if fail_fast:
+                raise LessonError(error)
+            results[job.name] = Executed(job.name, job.notebook, False, [], error)
+            return
+        durations[job.name] = round(seconds, 1)
+        slowest = nb.metadata.bnref_build.slowest_cell
+        where = f"line {slowest.line}" if slowest.line else "the setup cell"
+        log(f"executed lesson: {job.name} in {seconds:.1f} s (slowest cell: {where}, {slowest.seconds} s)")
+        imports = nb.metadata.bnref_build.imports
+        if lesson_cache.unchanged(root, imports, digests):
+            lesson_cache.store(cache_dir, job.name, job.key, nb, digests)
+        else:
+            log(f"{job.name}: bnref changed while it ran; not cached")
+        results[job.name] = Executed(job.name, lesson_cache.merge(job.notebook, nb), False, imports)
+
+    try:
+        _run_all(todo, package_dir, workers, log, timeout, finished)
+    finally:
+        if todo:
+            lesson_cache.write_atomic(durations_file, json.dumps(durations, indent=1, sort_keys=True))
     hits = sum(r.cache_hit for r in results.values())
     log(f"lessons: {len(results) - hits} executed, {hits} from cache")
     return [results[lesson.stem] for lesson in lessons]
 
 
-def main(argv: list[str]) -> int:
-    """`python lesson_exec.py LESSON OUT.ipynb` with the setup cell's source on stdin."""
-    lesson, out = Path(argv[0]), Path(argv[1])
+def _run_all(todo: list[_Job], package_dir: Path, workers: int, log, timeout: int, finished) -> None:
+    """Run the jobs, `workers` at a time; `finished(job, nb, error, seconds)` as each ends.
+
+    Whatever ends this early (a failure that `finished` raises, Ctrl-C) stops the other runs.
+    """
+    parallel = max(1, min(workers, len(todo)))
+    env = kernel_environment(parallel)
+    queue, runs = list(todo), []
+    started = last_progress = time.monotonic()
     try:
-        nb = execute_lesson(lesson, sys.stdin.read())
-    except LessonError as err:
-        print(err, file=sys.stderr)
-        return 1
-    nbformat.write(nb, out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+        while queue or runs:
+            while queue and len(runs) < parallel:
+                job = queue.pop(0)
+                log(f"executing lesson: {job.name} ({len(todo) - len(queue)} of {len(todo)})")
+                runs.append(_Run(job))  # listed before it starts: Ctrl-C from here on stops it
+                runs[-1].start(package_dir, env, timeout)
+            time.sleep(POLL_S)
+            for run in [run for run in runs if run.done()]:
+                runs.remove(run)
+                nb, error = run.result()
+                finished(run.job, nb, error, time.monotonic() - run.started)
+            if runs and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                last_progress = time.monotonic()
+                done = len(todo) - len(queue) - len(runs)
+                log(
+                    f"lessons: {done} of {len(todo)} done, {last_progress - started:.0f} s elapsed; running "
+                    + ", ".join(run.status() for run in runs)
+                )
+    except BaseException as err:
+        if runs:
+            why = "interrupted" if isinstance(err, KeyboardInterrupt) else "a lesson failed"
+            log(f"{why}: stopping {', '.join(run.job.name for run in runs)}")
+            _stop(runs)
+        raise

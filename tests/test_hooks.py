@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
 import sys
 import zipfile
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hooks"))
 
 import kernel_startup  # noqa: E402
+import lesson_cache  # noqa: E402
 import lesson_exec  # noqa: E402
+import lesson_kernel  # noqa: E402
 import lesson_markdown  # noqa: E402
 import math_mathml  # noqa: E402
 import setup_cell  # noqa: E402
@@ -98,53 +101,256 @@ def test_mathml_names_no_other_origin():
     assert "http" not in math_mathml.tex_to_mathml("x^2", display=True)
 
 
-# ── Cache keys ────────────────────────────────────────────────────────────────────────────────────
+# ── Cache keys: code, not prose ───────────────────────────────────────────────────────────────────
+
+LESSON = """\
+# %% [markdown]
+# # 제목
+#
+# 본문입니다.
+
+# %%
+import pkg
+x = 1  # 주석
+
+# %% [markdown]
+# 둘째 글
+
+# %%
+print(x)
+"""
+
+
+def _key(text: str, setup_key: str = "setup") -> str:
+    nb = lesson_cache.lesson_notebook(text, "the setup cell as shown")
+    return lesson_cache.code_key(nb, lesson_cache.environment_digest(setup_key))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("# 본문입니다.", "# 본문을 고쳤습니다."),
+        ("# 둘째 글\n", "# 둘째 글\n\n# %% [markdown]\n# 새 Markdown 셀\n"),
+        ("# %% [markdown]\n# 둘째 글\n\n", ""),
+        ("# 본문입니다.\n\n", "# 본문입니다.\n\n\n\n"),
+    ],
+    ids=["word", "markdown-cell-added", "markdown-cell-removed", "blank-lines"],
+)
+def test_prose_edits_keep_the_key(old, new):
+    assert old in LESSON
+    assert _key(LESSON.replace(old, new)) == _key(LESSON)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("x = 1  # 주석", "x = 2  # 주석"),
+        ("x = 1  # 주석", "x = 1  # 고친 주석"),
+        ("x = 1  # 주석\n", "# %%\nx = 1  # 주석\n"),
+        ("x = 1  # 주석\n", "# %% [markdown]\n# 끼어든 글\n\n# %%\nx = 1  # 주석\n"),
+        ("print(x)\n", "print(x)\n\n# %%\nprint(x + 1)\n"),
+        ("# %%\nprint(x)", '# %% tags=["raises-exception"]\nprint(x)'),
+    ],
+    ids=["code", "comment", "cell-split", "markdown-splits-a-code-cell", "code-cell-added", "tag"],
+)
+def test_code_edits_change_the_key(old, new):
+    assert old in LESSON
+    assert _key(LESSON.replace(old, new)) != _key(LESSON)
+
+
+def test_setup_cell_environment_and_versions_are_in_every_key():
+    assert _key(LESSON, "setup") == _key(LESSON, "setup")
+    assert _key(LESSON, "setup") != _key(LESSON, "other setup")
+    assert "torch==" in lesson_cache.package_versions()
+    assert {p.name for p in lesson_cache.EXECUTOR} >= {"lesson_exec.py", "lesson_kernel.py", "kernel_startup.py", "sitecustomize.py"}
+
+
+def test_the_sites_address_is_not_in_the_key():
+    import course  # the MkDocs hook
+
+    wheel = "bnref-0.1.0-py3-none-any.whl"
+    shown_8000, key_8000 = course.setup_sources("http://127.0.0.1:8000/", wheel)
+    shown_sub, key_sub = course.setup_sources("https://me.github.io/bn/", wheel)
+    assert "127.0.0.1:8000/bnref/" in shown_8000 and "me.github.io/bn/bnref/" in shown_sub
+    assert key_8000 == key_sub
+
+
+# ── Cache entries ─────────────────────────────────────────────────────────────────────────────────
 
 
 @pytest.fixture
-def course(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "functional.py").write_text("def f(): return 1\n")
-    for name in ("01_a", "02_b"):
-        (tmp_path / f"{name}.py").write_text(f"# %%\nprint('{name}')\n")
+def repo(tmp_path):
+    """A repository with a package of three files and a cache folder."""
+    for name in ("__init__.py", "a.py", "b.py"):
+        (tmp_path / "pkg" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "pkg" / name).write_text(f"# {name}\n")
+    (tmp_path / "cache").mkdir()
     return tmp_path
 
 
-def _keys(course, setup="setup"):
-    environment = lesson_exec.environment_digest(course / "pkg", setup)
-    return {name: lesson_exec.cache_key(course / f"{name}.py", environment) for name in ("01_a", "02_b")}
+def _executed(text: str = LESSON, imports=("pkg/__init__.py", "pkg/a.py"), setup="the setup cell as shown"):
+    """The lesson as if executed: each code cell prints its position; the imports recorded."""
+    nb = lesson_cache.lesson_notebook(text, setup)
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"out {i}\n")]
+        cell.execution_count = i + 1
+    nb.metadata["bnref_build"] = {"imports": list(imports)}
+    return nb
 
 
-def test_cache_key_is_stable_when_nothing_changes(course):
-    assert _keys(course) == _keys(course)
+def _digests(repo):
+    return lesson_cache.file_digests(repo, repo / "pkg")
 
 
-def test_changing_one_lesson_changes_only_its_key(course):
-    before = _keys(course)
-    (course / "01_a.py").write_text("# %%\nprint('changed')\n")
-    after = _keys(course)
-    assert after["01_a"] != before["01_a"]
-    assert after["02_b"] == before["02_b"]
+def test_an_entry_serves_while_the_files_its_lesson_imported_are_unchanged(repo):
+    lesson_cache.store(repo / "cache", "01_a", "k", _executed(), _digests(repo))
+    found = lesson_cache.find(repo / "cache", "01_a", "k", _digests(repo))
+    assert lesson_cache.merge(lesson_cache.lesson_notebook(LESSON, "setup"), found).cells[2].outputs[0].text == "out 1\n"
+    (repo / "pkg" / "b.py").write_text("# b, edited: no lesson imported it\n")
+    assert lesson_cache.find(repo / "cache", "01_a", "k", _digests(repo)) is not None
+    (repo / "pkg" / "a.py").write_text("# a, edited\n")
+    assert lesson_cache.find(repo / "cache", "01_a", "k", _digests(repo)) is None
+    assert lesson_cache.find(repo / "cache", "01_a", "other key", _digests(repo)) is None
+    (repo / "pkg" / "a.py").write_text("# a.py\n")  # put back: the entry serves again
+    assert lesson_cache.find(repo / "cache", "01_a", "k", _digests(repo)) is not None
+    (repo / "pkg" / "a.py").unlink()
+    assert lesson_cache.find(repo / "cache", "01_a", "k", _digests(repo)) is None
 
 
-@pytest.mark.parametrize("edit", ["modify", "add"])
-def test_changing_the_package_changes_every_key(course, edit):
-    before = _keys(course)
-    if edit == "modify":
-        (course / "pkg" / "functional.py").write_text("def f(): return 2\n")
-    else:
-        (course / "pkg" / "modules.py").write_text("X = 1\n")
-    after = _keys(course)
-    assert all(after[name] != before[name] for name in before)
+def test_entries_are_replaced_atomically_and_leave_no_temporary_file(repo, monkeypatch):
+    digests = _digests(repo)
+    first = lesson_cache.store(repo / "cache", "01_a", "k", _executed(), digests)
+    second = lesson_cache.store(repo / "cache", "01_a", "k", _executed(), digests)  # a second build's
+    assert first == second and [p.name for p in (repo / "cache").iterdir()] == [first.name]
+
+    def fail(*args):
+        raise KeyboardInterrupt  # Ctrl-C between writing and renaming
+
+    monkeypatch.setattr(lesson_cache.os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        lesson_cache.store(repo / "cache", "01_a", "k2", _executed(), digests)
+    assert [p.name for p in (repo / "cache").iterdir()] == [first.name]
 
 
-def test_changing_the_setup_cell_changes_every_key(course):
-    before, after = _keys(course, "setup"), _keys(course, "other setup")
-    assert all(after[name] != before[name] for name in before)
+def test_two_builds_writing_one_entry_at_once_both_succeed(tmp_path, monkeypatch):
+    path = tmp_path / "01_a-k-f.ipynb"
+    replace = os.replace
+
+    def another_build_in_between(src, dst):  # the other build writes the same entry before our rename
+        monkeypatch.setattr(lesson_cache.os, "replace", replace)
+        lesson_cache.write_atomic(path, "second")
+        replace(src, dst)
+
+    monkeypatch.setattr(lesson_cache.os, "replace", another_build_in_between)
+    lesson_cache.write_atomic(path, "first")
+    assert path.read_text() == "first" and list(tmp_path.iterdir()) == [path]
 
 
-def test_cache_key_covers_package_versions():
-    assert "torch==" in lesson_exec._package_versions()
+def test_the_cache_keeps_the_most_recently_used_entries_of_each_lesson(repo):
+    digests = _digests(repo)
+    paths = [lesson_cache.store(repo / "cache", "01_a", f"k{i}", _executed(), digests) for i in range(3)]
+    for i, path in enumerate(paths):
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+    lesson_cache.find(repo / "cache", "01_a", "k0", digests)  # used: now the most recent
+    lesson_cache.store(repo / "cache", "01_a", "k3", _executed(), digests)
+    kept = sorted(p.name.split("-")[1] for p in (repo / "cache").glob("01_a-*.ipynb"))
+    assert kept == ["k0", "k2", "k3"]
+
+
+def test_a_prose_edit_shows_the_new_prose_with_the_cached_outputs():
+    executed = _executed(setup="setup at http://127.0.0.1:8000/")
+    edited = LESSON.replace("# 본문입니다.", "# 본문을 고쳤습니다.").replace(
+        "# 둘째 글\n", "# 둘째 글\n\n# %% [markdown]\n# 새 Markdown 셀\n"
+    )
+    current = lesson_cache.lesson_notebook(edited, "setup at http://127.0.0.1:8123/")
+    merged = lesson_cache.merge(current, executed)
+    assert [c.cell_type for c in merged.cells] == ["markdown", "code", "code", "markdown", "markdown", "code"]
+    assert "본문을 고쳤습니다." in merged.cells[0].source and merged.cells[4].source == "새 Markdown 셀"
+    assert merged.cells[1].source == "setup at http://127.0.0.1:8123/"  # this build's address
+    assert [c.outputs[0].text for c in merged.cells if c.cell_type == "code"] == ["out 0\n", "out 1\n", "out 2\n"]
+    assert "bnref_build" not in merged.metadata  # build records stay out of the download
+    nbformat.validate(merged)
+
+
+def test_merge_refuses_cells_that_are_not_the_executed_ones():
+    current = lesson_cache.lesson_notebook(LESSON.replace("print(x)", "print(x + 1)"), "setup")
+    with pytest.raises(ValueError):
+        lesson_cache.merge(current, _executed())
+
+
+# ── Which bnref files a lesson imported (hooks/kernel_site/sitecustomize.py, real processes) ──────
+
+
+def _recording(repo: Path, log: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    paths = [str(lesson_kernel.KERNEL_SITE), str(repo)]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), "BNREF_BUILD_PACKAGE": str(repo / "pkg"), "BNREF_BUILD_IMPORTS": str(log)}
+
+
+def _records(log: Path) -> list[list[str]]:
+    return [line.split("\t") for line in log.read_text().splitlines()]
+
+
+def test_every_process_records_the_package_files_it_executes(repo, tmp_path):
+    import subprocess
+
+    (repo / "pkg" / "a.py").write_text("def work(_):\n    import pkg.sub.c\n")
+    (repo / "pkg" / "sub").mkdir()
+    (repo / "pkg" / "sub" / "__init__.py").write_text("")
+    (repo / "pkg" / "sub" / "c.py").write_text("")
+    script = tmp_path / "main.py"
+    script.write_text(
+        "import multiprocessing\nimport pkg.a\n"
+        "if __name__ == '__main__':\n"
+        "    worker = multiprocessing.get_context('spawn').Process(target=pkg.a.work, args=(0,))\n"
+        "    worker.start()\n"
+        "    worker.join()\n"
+    )
+    log = tmp_path / "imports.log"
+    main = subprocess.Popen([sys.executable, str(script)], env=_recording(repo, log))
+    assert main.wait(timeout=60) == 0
+    by = {}
+    for kind, pid, *path in _records(log):
+        if kind == "file":
+            by.setdefault(Path(path[0]).relative_to(repo).as_posix(), set()).add(int(pid))
+    assert set(by) == {"pkg/__init__.py", "pkg/a.py", "pkg/sub/__init__.py", "pkg/sub/c.py"}  # not b.py
+    assert main.pid in by["pkg/a.py"] and main.pid not in by["pkg/sub/c.py"]  # c.py: the worker's
+
+
+def test_another_copy_of_the_package_is_recorded_and_fails_the_lesson(repo, tmp_path):
+    import subprocess
+
+    other = tmp_path / "elsewhere"
+    (other / "pkg").mkdir(parents=True)
+    (other / "pkg" / "__init__.py").write_text("")
+    log = tmp_path / "imports.log"
+    env = _recording(repo, log)
+    env["PYTHONPATH"] = os.pathsep.join([str(lesson_kernel.KERNEL_SITE), str(other)])
+    proc = subprocess.run([sys.executable, "-c", "import os, pkg; print(os.getpid())"], env=env, check=True,
+                          capture_output=True, text=True, timeout=60)
+    where = lesson_kernel.Where("lessons/01_a.py", [], {})
+    with pytest.raises(lesson_kernel.LessonError, match=f"imported pkg from {other / 'pkg' / '__init__.py'}, not from"):
+        lesson_kernel._recorded_imports(log, repo / "pkg", int(proc.stdout), where)
+    with pytest.raises(lesson_kernel.LessonError, match="did not record"):  # not the kernel's log
+        lesson_kernel._recorded_imports(log, repo / "pkg", 1, where)
+
+
+# ── Error messages: the line in the lesson file ───────────────────────────────────────────────────
+
+
+def test_code_lines_are_the_first_line_of_each_code_cell_in_the_file():
+    text = "# ---\n# jupyter: {}\n# ---\n\n" + LESSON
+    lines = lesson_kernel.code_lines(text)
+    assert [text.splitlines()[n - 1] for n in lines] == ["import pkg", "print(x)"]
+
+
+def test_cell_names_in_tracebacks_become_lines_of_the_lesson_file():
+    # In[1] is the setup cell the build puts in front; In[2] and In[3] are the lesson's two code cells.
+    where = lesson_kernel.Where("lessons/01_a.py", lesson_kernel.code_lines(LESSON), {1: None, 2: 0, 3: 1})
+    text = "  Cell In[3], line 1\n    print(x)\n  Cell In[2], line 2 in f\n  Cell In[9], line 1\n"
+    assert where.rename_cells(text) == "  lessons/01_a.py:14\n    print(x)\n  lessons/01_a.py:8 in f\n  Cell In[9], line 1\n"
+    assert where.cell_listing(0, "import pkg\nx = 1  # 주석", 8) == "     7 | import pkg\n>    8 | x = 1  # 주석"
+    assert "setup cell" in where.place(None)
 
 
 # ── Setup cell and wheel ──────────────────────────────────────────────────────────────────────────

@@ -451,12 +451,13 @@ def test_warnings_stderr_and_exceptions_fail_the_lesson(tiny, code, message):
 
 
 def test_cache_re_executes_exactly_what_changed(tiny):
-    a = _lesson(tiny, "01_a", "print('a')")
-    b = _lesson(tiny, "02_b", "print('b')")
+    # Both import the package: a change to it re-executes the lessons that import it (#12).
+    a = _lesson(tiny, "01_a", "import pkg\nprint('a')")
+    b = _lesson(tiny, "02_b", "import pkg\nprint('b')")
     log: list[str] = []
     assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [False, False]
     assert [r.cache_hit for r in _run(tiny, [a, b], log)] == [True, True]
-    _lesson(tiny, "01_a", "print('a, changed')")
+    _lesson(tiny, "01_a", "import pkg\nprint('a, changed')")
     first, second = _run(tiny, [a, b], log)
     assert (first.cache_hit, second.cache_hit) == (False, True)
     assert first.notebook.cells[-1].outputs[0].text == "a, changed\n"
