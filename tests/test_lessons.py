@@ -141,7 +141,16 @@ def check(expected: str, got: str) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
-@pytest.mark.parametrize("name", LESSON_NAMES)
+# Lessons whose in-process run takes more than ~5 s (they train small models for several seeds): their
+# pinning tests run in the slow suite. Their structure test stays fast.
+SLOW_LESSONS = ["07_digits_training", "10_why_it_works", "11_competing_explanations"]
+
+
+def _params(names=LESSON_NAMES):
+    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_LESSONS else n for n in names]
+
+
+@pytest.mark.parametrize("name", _params())
 def test_printed_output_matches(name):
     expected = (EXPECTED_DIR / f"{name}.txt").read_text(encoding="utf-8")
     ok, report = check(expected, run_lesson(name, threads=1))
@@ -151,7 +160,7 @@ def test_printed_output_matches(name):
 # Lessons 7 and 8 train small models and call torch.set_num_threads(1) themselves (threads cost more
 # than they save there, and the build runs two lessons at once on 2 cores): their "2 threads" run
 # repeats the 1-thread run, so it is left to the slow suite.
-SETS_ONE_THREAD = ["07_digits_training", "10_why_it_works"]
+SETS_ONE_THREAD = ["07_digits_training", "10_why_it_works", "11_competing_explanations"]
 
 
 @pytest.mark.parametrize(
@@ -167,7 +176,7 @@ def test_output_is_the_same_with_two_threads(name):
         assert run_lesson(name, threads=2) == run_lesson(name, threads=1)
 
 
-@pytest.mark.parametrize("name", LESSON_NAMES)
+@pytest.mark.parametrize("name", _params())
 def test_output_has_no_unstable_reprs(name):
     got = run_lesson(name, threads=1)
     assert "grad_fn" not in got
