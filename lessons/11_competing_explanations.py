@@ -80,14 +80,14 @@ def text_table(headers, rows):
 #
 # $$\operatorname{BN}(aWx) = \operatorname{BN}(Wx)$$
 #
-# 손실(loss)을 이 가중치의 함수 $f(W)$로 보면 $f(aW) = f(W)$입니다. 양변을 $W$로 미분하면 기울기(gradient)는
-# $\nabla f(aW) = \nabla f(W)/a$, 곧 $1/a$배가 됩니다. 또 $f(aW)$를 $a$로 미분해 $a = 1$을 넣으면, 뉴런
+# 손실(loss)을 이 가중치의 함수 $f(W)$로 보면 $f(aW) = f(W)$입니다. 양변을 $W$로 미분하면
+# 기울기(gradient)는 $\nabla f(aW) = \nabla f(W)/a$, 곧 $1/a$배가 됩니다. 또 $f(aW)$를 $a$로 미분해 $a = 1$을 넣으면, 뉴런
 # 하나로 가는 가중치 행 $w_j$마다 $\langle \nabla_{w_j} f, w_j \rangle = 0$입니다. 기울기가 가중치에
 # 언제나 **수직**이라는 뜻입니다. (BN은 특성마다 따로 정규화하므로 행마다 따로 스케일 불변입니다.)
 #
 # 다층 퍼셉트론(multilayer perceptron, MLP) `mlp("bn")`의 첫 `Linear` 가중치를 $a$배 한 복사본을 만들어,
-# 미니배치(mini-batch) 하나에서 학습 모드(training mode)로 출력과 기울기를 비교합니다. $\epsilon$ 때문에 $a$가 아주
-# 작으면 성질이 깨지는 것도 봅니다. 이때 분산 $a^2 \operatorname{Var}[Wx]$가 $\varepsilon = 10^{-5}$에
+# 미니배치(mini-batch) 하나에서 학습 모드(training mode)로 출력과 기울기를 비교합니다. $\epsilon$ 때문에
+# $a$가 아주 작으면 성질이 깨지는 것도 봅니다. 이때 분산 $a^2 \operatorname{Var}[Wx]$가 $\epsilon = 10^{-5}$에
 # 견줄 만큼 작아지기 때문입니다.
 
 # %%
@@ -135,8 +135,8 @@ display(Markdown(markdown_table(
 # (`bnref.course.probes.effective_lr`은 뉴런들의 $\lVert w_j \rVert^2$ 평균으로 나눕니다). 두 식을 합치면
 # 이런 예측이 나옵니다(van Laarhoven, 2017; Arora, Li & Lyu, 2019).
 #
-# 1. 학습률(learning rate) $\eta$가 크면 $\lVert w \rVert$가 빨리 커지고, 그만큼 유효 학습률이 스스로 줄어듭니다. 그래서
-#    배치 정규화 앞 가중치는 큰 학습률을 어느 정도 견딥니다. Arora 등은 이것을 "자동으로 학습률을
+# 1. 학습률(learning rate) $\eta$가 크면 $\lVert w \rVert$가 빨리 커지고, 그만큼 유효 학습률이 스스로
+#    줄어듭니다. 그래서 배치 정규화 앞 가중치는 큰 학습률을 어느 정도 견딜 수 있습니다. Arora 등은 이것을 "자동으로 학습률을
 #    조절한다(auto rate-tuning)"고 불렀습니다.
 # 2. 가중치 감쇠(weight decay)는 $\lVert w \rVert$를 줄이므로, 이 가중치에는 규제보다는 유효 학습률을
 #    **키우는** 쪽으로 작용합니다. 출력은 $w$의 크기와 무관하기 때문입니다.
