@@ -126,8 +126,6 @@ def weight_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> lis
     학습 모드로(배치 정규화는 이 미니배치의 통계로) 잽니다. 모델의 복사본에서 계산하므로
     원래 모델의 이동 통계와 ``.grad`` 는 그대로입니다. 순서는 입력 쪽 층부터입니다.
 
-    >>> torch.manual_seed(0) is not None
-    True
     >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     >>> len(weight_grad_norms(model, torch.randn(8, 3), torch.randint(0, 2, (8,))))
     2
