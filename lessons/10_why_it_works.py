@@ -83,7 +83,7 @@ def spread(values, digits=3):
 # 네 모델을 같은 조건으로 학습합니다. 뉴런(neuron) 64개짜리 은닉층(hidden layer) 세 개에 ReLU를 쓰는
 # 다층 퍼셉트론이고, 배치 정규화가 없는 표준 모델, 배치 정규화를 넣은 모델, 두 가지 잡음 섞인 배치
 # 정규화를 넣은 모델입니다. 학습 중에는 마지막 ReLU의 0번 뉴런이 받는 입력을 미니배치(mini-batch)마다
-# 기록합니다.
+# 기록하고, 10스텝마다 모델의 파라미터와 버퍼를 저장해 둡니다. 저장한 것은 뒤의 손실 지형 절에서 씁니다.
 
 # %%
 MODELS = {  # 이름 -> (mlp의 norm, NoisyBatchNorm의 per)
@@ -92,7 +92,7 @@ MODELS = {  # 이름 -> (mlp의 norm, NoisyBatchNorm의 per)
     "잡음 섞인 BN (변형)": ("noisy_bn", "channel"),
     "잡음 섞인 BN (논문식)": ("noisy_bn", "activation"),
 }
-EPOCHS, BATCH, LR, UNIT = 10, 128, 0.1, 0
+EPOCHS, BATCH, LR, UNIT, SAVE_EVERY = 10, 128, 0.1, 0, 10
 
 
 def build(name, seed):
@@ -116,17 +116,24 @@ def record_relu_input(model, log):
     last_relu.register_forward_pre_hook(hook)
 
 
-noisy_runs = {}  # (이름, 시드) -> (학습 기록, 기록한 (평균, 표준편차) 텐서)
-for name in MODELS:
-    for seed in SEEDS:
-        model, log = build(name, seed), []
-        record_relu_input(model, log)
-        h = train(model, data, epochs=EPOCHS, lr=LR, batch_size=BATCH, seed=seed)
-        noisy_runs[name, seed] = (h, torch.tensor(log))
+def run(name, seed, lr=LR):
+    """학습하고 (학습 기록, 기록한 (평균, 표준편차) 텐서, SAVE_EVERY스텝마다 저장한 (스텝, state_dict))."""
+    model, log, saved = build(name, seed), [], []
+    record_relu_input(model, log)
+
+    def save(step, model):
+        if step % SAVE_EVERY == 0:
+            saved.append((step, copy.deepcopy(model.state_dict())))
+
+    h = train(model, data, epochs=EPOCHS, lr=lr, batch_size=BATCH, seed=seed, on_step=save)
+    return h, torch.tensor(log), saved
+
+
+noisy_runs = {(name, seed): run(name, seed) for name in MODELS for seed in SEEDS}  # (이름, 시드) -> run의 결과
 
 fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
 for name in MODELS:
-    h, log = noisy_runs[name, SEEDS[0]]
+    h, log, _ = noisy_runs[name, SEEDS[0]]
     axes[0].plot(range(1, len(h.step_loss) + 1), h.step_loss, label=name, linewidth=1)
     axes[1].plot(range(len(h.test_acc)), h.test_acc, marker=".", label=name)
     axes[2].plot(range(1, len(log) + 1), log[:, 0], label=name, linewidth=1)
@@ -152,7 +159,7 @@ def step_to_step(values):
 
 
 def over_seeds(name, measure):
-    return [measure(*noisy_runs[name, seed]) for seed in SEEDS]
+    return [measure(*noisy_runs[name, seed][:2]) for seed in SEEDS]
 
 
 def mean_shake(h, log):
@@ -231,11 +238,12 @@ else:
 # 영향을 주지 않습니다.
 #
 # 결과가 학습 설정에 따라 달라지는지도 보기 위해, 두 모델을 학습률 0.1과 0.3으로 각각 시드 세 개씩
-# 10에폭(100스텝) 학습하면서 10스텝마다 잽니다. 걸음 크기 $\eta$는 두 학습률에 같은 값을 씁니다.
+# 10에폭(100스텝) 학습하면서 10스텝마다 저장한 모델에서 잽니다. 학습률 0.1은 앞 절의 학습에서 저장해 둔
+# 것을 그대로 쓰고, 학습률 0.3만 새로 학습합니다. 걸음 크기 $\eta$는 두 학습률에 같은 값을 씁니다.
 
 # %%
 ETAS = [0.05, 0.1, 0.2, 0.4]  # 걸음 크기 η
-PROBE_LRS, PROBE_EVERY, PROBE_EPOCHS = [0.1, 0.3], 10, 10
+PROBE_LRS = [LR, 0.3]
 x_probe, y_probe = data.x_train[:512], data.y_train[:512]
 
 
@@ -264,20 +272,23 @@ def landscape(model):
     return min(losses), max(losses), max(changes), max(betas), g0.norm().item()
 
 
+def landscape_along(name, seed, saved):
+    """저장해 둔 (스텝, state_dict)마다 같은 구조의 모델에 불러와 landscape를 잽니다."""
+    steps, measures = [], []
+    for step, state in saved:
+        model = build(name, seed)
+        model.load_state_dict(state)
+        steps.append(step)
+        measures.append(landscape(model))
+    return steps, torch.tensor(measures)
+
+
 smoothness = {}  # (학습률, 모델 이름, 시드) -> (스텝들, (기록 횟수, 5) 텐서)
 for lr in PROBE_LRS:
     for name in [standard, bn]:
         for seed in SEEDS:
-            steps, measures = [], []
-
-            def probe_now(step, model):
-                if step % PROBE_EVERY == 0:
-                    steps.append(step)
-                    measures.append(landscape(model))
-
-            train(build(name, seed), data, epochs=PROBE_EPOCHS, lr=lr, batch_size=BATCH, seed=seed,
-                  on_step=probe_now)
-            smoothness[lr, name, seed] = (steps, torch.tensor(measures))
+            saved = noisy_runs[name, seed][2] if lr == LR else run(name, seed, lr=lr)[2]
+            smoothness[lr, name, seed] = landscape_along(name, seed, saved)
 
 fig, axes = plt.subplots(2, 3, figsize=(9.6, 5.6))
 for row, lr in zip(axes, PROBE_LRS):
