@@ -18,17 +18,20 @@
 # 지금까지는 무작위로 만든 작은 미니배치(mini-batch)로 배치 정규화(batch normalization)가 무엇을
 # 계산하는지 확인했습니다. 이번에는 실제 데이터로 신경망을 학습시키면서, 배치 정규화가 학습을
 # 어떻게 바꾸는지 직접 잽니다. 같은 모델을 배치 정규화가 있을 때와 없을 때로 나누어 네 가지를
-# 비교합니다.
+# 비교하고, 학습이 끝난 배치 정규화 층 안을 들여다봅니다.
 #
 # 1. 학습 곡선: 손실(loss)과 정확도(accuracy)가 얼마나 빨리 좋아지는가
-# 2. 학습률(learning rate): 얼마나 큰 학습률까지 견디는가
-# 3. 초기화(initialization): 가중치의 처음 크기에 얼마나 민감한가
-# 4. 원 논문의 그림 1: 한 뉴런이 받는 입력의 분포가 학습 중에 어떻게 움직이는가
+# 2. BN은 무엇을 배웠나: 학습된 스케일 γ와 시프트 β, 이동 통계
+# 3. 학습률(learning rate): 얼마나 큰 학습률까지 견디는가
+# 4. 초기화(initialization): 가중치의 처음 크기에 얼마나 민감한가
+# 5. 원 논문의 그림 1: 한 뉴런이 받는 입력의 분포가 학습 중에 어떻게 움직이는가
 #
 # 실험 하나하나는 몇 초 안에 끝나도록 작게 잡았습니다. 숫자는 모두 코드가 계산해서 출력한 것이고,
 # 시드를 고정했으므로 몇 번을 실행해도 같습니다.
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import sklearn.datasets
 import torch
@@ -36,6 +39,7 @@ from IPython.display import Markdown, display
 
 from bnref.course.experiments import cnn, load_digits, mlp, train
 from bnref.course.printing import fmt, markdown_table
+from bnref.course.probes import dead_relu_fraction, effective_lr, population_stats, weights_feeding_bn
 from bnref.course.viz import use_korean_font
 
 use_korean_font()
@@ -69,8 +73,8 @@ plt.show()
 # %% [markdown]
 # ## 모델: 작은 다층 퍼셉트론
 #
-# 64개 픽셀을 받아 은닉층(hidden layer) 두 개(각 64개 뉴런(neuron))를 지나 10개 숫자 중 하나를 고르는 다층
-# 퍼셉트론(multilayer perceptron, MLP)입니다. `mlp(None)`은 `Linear → ReLU`를 두 번 쌓고,
+# 64개 픽셀을 받아 뉴런(neuron) 64개짜리 은닉층(hidden layer) 두 개를 지나 10개 숫자 중 하나를 고르는
+# 다층 퍼셉트론(multilayer perceptron, MLP)입니다. `mlp(None)`은 `Linear → ReLU`를 두 번 쌓고,
 # `mlp("bn")`은 그 사이에 `bnref.BatchNorm1d`를 넣어 `Linear → BN → ReLU`를 두 번 쌓습니다.
 # 배치 정규화가 있을 때는 그 앞 `Linear`의 편향을 뺍니다. 배치 정규화가 평균을 빼면서 편향을
 # 어차피 지워 버리고, 그 역할은 시프트 β가 대신하기 때문입니다. 두 모델의 가중치는 같은 시드로
@@ -82,10 +86,9 @@ plt.show()
 # %%
 EPOCHS, BATCH = 10, 128
 
-histories = {
-    "BN 없음": train(mlp(None), data, epochs=EPOCHS, lr=0.1, batch_size=BATCH),
-    "BN 있음": train(mlp("bn"), data, epochs=EPOCHS, lr=0.1, batch_size=BATCH),
-}
+models = {"BN 없음": mlp(None), "BN 있음": mlp("bn")}  # 아래 "BN은 무엇을 배웠나"에서 다시 씁니다
+histories = {name: train(model, data, epochs=EPOCHS, lr=0.1, batch_size=BATCH)
+             for name, model in models.items()}
 
 
 def plot_curves(histories, title):
@@ -109,11 +112,15 @@ def plot_curves(histories, title):
 
 
 def summary_table(histories, epochs_shown):
-    """에폭별 테스트 정확도와 마지막 에폭의 학습 손실."""
+    """에폭별 테스트 정확도와 마지막 에폭의 학습 손실, 그리고 두 모델의 비교 한 줄."""
     headers = ["모델", *[f"{e}에폭 정확도" for e in epochs_shown], "마지막 에폭 학습 손실"]
     rows = [[name, *[fmt(h.test_acc[e], 3) for e in epochs_shown], fmt(h.train_loss[-1], 4)]
             for name, h in histories.items()]
     display(Markdown(markdown_table(headers, rows)))
+    plain, bn = histories["BN 없음"], histories["BN 있음"]
+    ahead = sum(b > p for b, p in zip(bn.test_acc[1:], plain.test_acc[1:]))
+    epochs = len(bn.test_acc) - 1
+    print(f"BN 있음의 테스트 정확도가 더 높았던 에폭: {epochs}에폭 가운데 {ahead}에폭")
 
 
 plot_curves(histories, "다층 퍼셉트론, 학습률 0.1")
@@ -143,6 +150,132 @@ plot_curves(cnn_histories, "합성곱 신경망, 학습률 0.1")
 summary_table(cnn_histories, [1, 3, CNN_EPOCHS])
 
 # %% [markdown]
+# 다층 퍼셉트론과 합성곱 신경망 모두, 표 아래의 한 줄이 비교의 결과입니다. 이 비교는 시드 하나, 학습률
+# 하나에서 잰 것입니다. 아래에서 학습률과 초기화를 바꿔 가며 다시 봅니다.
+
+# %% [markdown]
+# ## BN은 무엇을 배웠나
+#
+# 배치 정규화 층에는 학습으로 정해지는 스케일(scale) γ와 시프트(shift) β가 있고, 학습 중에 쌓은 이동 통계
+# (running statistics)가 있습니다. 앞에서 학습한 다층 퍼셉트론 `models["BN 있음"]`의 두 배치 정규화 층에서
+# 이 값들을 꺼내 봅니다.
+#
+# [왜 정규화하는가](01_why_normalize.py)에서 γ와 β가 정규화를 되돌릴 수도 있다고 했습니다. 특성 $j$로
+# 들어오는 값 $x_j$의, 데이터 전체에 대한 평균과 분산(모집단 통계, population statistics)으로
+#
+# $$\gamma_j = \sqrt{\operatorname{Var}[x_j] + \epsilon}, \qquad \beta_j = \operatorname{E}[x_j]$$
+#
+# 가 되면 배치 정규화 층은 $x_j$를 그대로 내보냅니다(Ioffe & Szegedy, 2015). 평가 모드에서는
+# 정확히 그렇고, 학습 모드(training mode)에서는 배치 통계(batch statistics)가 모집단 통계 근처에서 흔들리는 만큼만 어긋납니다. γ와 β는 모든
+# 미니배치에 같은 값이라서 미니배치마다 다른 배치 통계를 되돌릴 수는 없습니다. 되돌릴 수 있는 것은
+# 모집단 통계뿐입니다.
+#
+# 학습이 정말 그쪽으로 갔는지 봅니다. 모집단 통계는 학습 데이터 1,347장 전체를 한 배치로 보고
+# 구합니다. 이동 통계는 그 모집단 통계의 추정값이므로, 학습 데이터와 테스트 데이터 450장 각각의
+# 모집단 통계와 비교합니다. `bnref.course.probes.population_stats`는 평가 모드로 데이터를 흘려 각 배치
+# 정규화 층이 받는 값의 평균과 분산을 구하므로, 재는 동안 이동 통계는 바뀌지 않습니다. 분산은
+# 정규화에 쓰는 것과 같은 편향 분산(n으로 나눈 분산)입니다.
+
+# %%
+bn_model = models["BN 있음"]
+bn_layers = [m for m in bn_model if hasattr(m, "running_mean")]
+train_stats = population_stats(bn_model, data.x_train)  # 층마다 (평균, 분산), 각각 (64,)
+test_stats = population_stats(bn_model, data.x_test)
+
+fig, axes = plt.subplots(1, 4, figsize=(12.8, 3.4))
+for i, (bn, (mean, var), (test_mean, test_var)) in enumerate(zip(bn_layers, train_stats, test_stats)):
+    label = f"{i + 1}층"
+    undo_gamma = (var + bn.eps).sqrt()
+    axes[0].scatter(undo_gamma, bn.weight.detach(), s=8, label=label)
+    axes[1].scatter(mean, bn.bias.detach(), s=8, label=label)
+    axes[2].scatter(test_mean, bn.running_mean, s=8, label=label)
+    axes[3].scatter(test_var, bn.running_var, s=8, label=label)
+titles = [("학습된 γ", "되돌리는 값 √(Var[x]+ε) (학습 데이터)", "γ"),
+          ("학습된 β", "되돌리는 값 E[x] (학습 데이터)", "β"),
+          ("이동 평균", "테스트 데이터의 평균", "이동 평균"),
+          ("이동 분산", "테스트 데이터의 분산", "이동 분산")]
+for ax, (title, xlabel, ylabel) in zip(axes, titles):
+    low, high = min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])
+    ax.plot([low, high], [low, high], color="gray", linewidth=0.8, label="y = x")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=7)
+fig.suptitle("BN이 배운 것: 점 하나가 뉴런 하나 (회색 선 위라면 가로축의 값과 같음)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 그림의 왼쪽 두 칸이 γ, β이고, 회색 선이 정규화를 되돌리는 값입니다. 숫자로도 정리합니다. "되돌리는
+# γ에 가까운 뉴런"은 γ가 $\sqrt{\operatorname{Var}[x_j] + \epsilon}$의 ±10% 안에 든 뉴런 수이고, 이동
+# 분산은 모집단 분산에 대한 비의 중앙값으로 나타냅니다.
+
+# %%
+rows = []
+for i, (bn, (mean, var), (test_mean, test_var)) in enumerate(zip(bn_layers, train_stats, test_stats)):
+    gamma, beta = bn.weight.detach(), bn.bias.detach()
+    undo_gamma = (var + bn.eps).sqrt()
+    near = ((gamma / undo_gamma - 1).abs() <= 0.1).sum().item()
+    rows.append([f"{i + 1}층", f"{fmt(gamma.min(), 3)} ~ {fmt(gamma.max(), 3)}",
+                 f"{fmt(beta.min(), 3)} ~ {fmt(beta.max(), 3)}",
+                 f"{fmt(undo_gamma.min(), 3)} ~ {fmt(undo_gamma.max(), 3)}", f"{near} / {len(gamma)}",
+                 fmt((bn.running_var / var).median(), 3), fmt((bn.running_var / test_var).median(), 3)])
+display(Markdown(markdown_table(
+    ["층", "γ (최소 ~ 최대)", "β (최소 ~ 최대)", "되돌리는 γ (최소 ~ 최대)", "되돌리는 γ에 가까운 뉴런",
+     "이동 분산 / 학습 데이터 분산", "이동 분산 / 테스트 데이터 분산"], rows)))
+
+for i, (bn, (_, var), (_, test_var)) in enumerate(zip(bn_layers, train_stats, test_stats)):
+    to_train = (bn.running_var / var).median().log().abs()
+    to_test = (bn.running_var / test_var).median().log().abs()
+    print(f"{i + 1}층의 이동 분산은", "학습" if to_train < to_test else "테스트", "데이터의 분산에 더 가까웠습니다.")
+moved = max((bn.weight.detach() - 1).abs().max().item() for bn in bn_layers)
+undone = sum(int(r[4].split(" / ")[0]) for r in rows)
+print(f"γ가 처음 값 1에서 가장 많이 움직인 폭: {fmt(moved, 3)}")
+if undone == 0:
+    print("정규화를 되돌리는 γ에 가까운 뉴런은 하나도 없었습니다. 이 학습에서 BN은 정규화를 되돌리지 않았습니다.")
+else:
+    print(f"정규화를 되돌리는 γ에 가까운 뉴런이 {undone}개 있었습니다.")
+
+# %% [markdown]
+# 이동 분산이 학습 데이터의 분산과 테스트 데이터의 분산 가운데 어느 쪽에 가까운지는 위 표의 마지막
+# 두 열이 보여 줍니다. 이동 통계는 학습 데이터에서 쌓은 값이므로 학습 데이터의 모집단 통계를 추정합니다.
+# 테스트 데이터의 분포가 학습 데이터와 다르면 그만큼 어긋납니다. 이 데이터에서 한 가지 까닭을 잴 수
+# 있습니다. 입력 픽셀은 학습 데이터의 평균과 표준편차로 정규화했으므로, 학습 데이터에서 거의 늘 0인
+# 픽셀은 표준편차가 아주 작고, 테스트 데이터에서 그 픽셀이 조금만 켜져도 아주 큰 값이 됩니다.
+
+# %%
+pixel_var = data.x_test.var(0, correction=0)
+rare = pixel_var.topk(3).indices
+print("테스트 데이터에서 분산이 가장 큰 픽셀 3개의 분산:", fmt(pixel_var[rare], 2),
+      "/ 같은 픽셀의 학습 데이터 분산:", fmt(data.x_train.var(0, correction=0)[rare], 2))
+x_test_without = data.x_test.clone()
+x_test_without[:, rare] = 0.0  # 그 세 픽셀을 학습 데이터의 평균(정규화 후 0)으로
+(_, var_without), _ = population_stats(bn_model, x_test_without)
+print("1층 이동 분산 / 테스트 데이터 분산 (중앙값):", fmt((bn_layers[0].running_var / test_stats[0][1]).median(), 3),
+      "→ 세 픽셀을 0으로 두면", fmt((bn_layers[0].running_var / var_without).median(), 3))
+
+# %% [markdown]
+# 마지막으로 "되돌리기"를 직접 해 봅니다. 1층 배치 정규화의 복사본에 $\gamma = \sqrt{\text{이동 분산} + \epsilon}$,
+# $\beta = \text{이동 평균}$을 넣으면, 평가 모드에서는 이동 통계로 정규화하므로 입력이 그대로 나와야 합니다.
+# 학습 모드에서는 미니배치의 배치 통계로 정규화하므로 그렇지 않습니다.
+
+# %%
+undo = copy.deepcopy(bn_layers[0])
+with torch.no_grad():
+    undo.weight.copy_((undo.running_var + undo.eps).sqrt())
+    undo.bias.copy_(undo.running_mean)
+    x_in = bn_model[0](data.x_train[:BATCH])  # 1층 배치 정규화가 받는 값, 미니배치 하나
+    eval_gap = (undo.eval()(x_in) - x_in).abs().max()
+    train_gap = (undo.train()(x_in) - x_in).abs().max()
+print("평가 모드: 최대 |BN(x) − x| =", fmt(eval_gap, 4))
+print("학습 모드: 최대 |BN(x) − x| =", fmt(train_gap, 4), f"(입력의 최대 |x| = {fmt(x_in.abs().max(), 4)})")
+
+# %% [markdown]
+# 평가 모드에서는 (부동소수점 오차 안에서) 정확히 되돌아오고, 학습 모드에서는 위의 차이만큼 남습니다.
+# 고정된 γ, β가 되돌릴 수 있는 것은 모집단 통계(여기서는 그 추정값인 이동 통계)로 한 정규화뿐이라는
+# 뜻입니다. 되돌리는 일이 **가능하다**는 것은 배치 정규화를 넣어도 층이 표현할 수 있는 것이 줄지 않는다는
+# 보장일 뿐, 학습이 그 값을 찾아간다는 뜻은 아닙니다. 이 모델의 학습이 어디로 갔는지는 앞에서 출력한
+# "γ가 처음 값 1에서 가장 많이 움직인 폭"과 그 아래 줄이 답합니다.
+
+# %% [markdown]
 # ## 학습률: 얼마나 크게 잡을 수 있나
 #
 # 배치 정규화를 제안한 논문(Ioffe & Szegedy, 2015)은 배치 정규화 덕분에 학습률을 크게 잡을 수 있다고
@@ -160,19 +293,20 @@ def final_accuracy(h):
 
 
 def sweep_run(norm, lr):
-    """학습한 뒤 (테스트 정확도, 테스트 이미지에 대해 예측한 숫자의 종류 수). 발산하면 (None, None)."""
+    """학습한 뒤 (테스트 정확도, 테스트 이미지에 대해 예측한 숫자의 종류 수, 은닉층마다 죽은 ReLU의 비율).
+    발산하면 (None, None, None)."""
     model = mlp(norm)
     h = train(model, data, epochs=SWEEP_EPOCHS, lr=lr, batch_size=BATCH)
     if h.diverged:
-        return None, None
+        return None, None, None
     with torch.no_grad():
         kinds = model.eval()(data.x_test).argmax(1).unique().numel()
-    return h.test_acc[-1], kinds
+    return h.test_acc[-1], kinds, dead_relu_fraction(model, data.x_train)
 
 
 sweep = {name: [sweep_run(norm, lr) for lr in LEARNING_RATES]
          for name, norm in [("BN 없음", None), ("BN 있음", "bn")]}
-lr_results = {name: [acc for acc, _ in runs] for name, runs in sweep.items()}
+lr_results = {name: [acc for acc, _, _ in runs] for name, runs in sweep.items()}
 
 
 def cell(acc):
@@ -181,9 +315,10 @@ def cell(acc):
 
 headers, rows = ["학습률"], [[f"{lr:g}"] for lr in LEARNING_RATES]
 for name, runs in sweep.items():
-    headers += [f"{name}: 정확도", f"{name}: 예측한 숫자 종류"]
-    for row, (acc, kinds) in zip(rows, runs):
-        row += [cell(acc), "-" if kinds is None else str(kinds)]
+    headers += [f"{name}: 정확도", f"{name}: 예측한 숫자 종류", f"{name}: 죽은 ReLU 비율 (1층, 2층)"]
+    for row, (acc, kinds, dead) in zip(rows, runs):
+        row += [cell(acc), "-" if kinds is None else str(kinds),
+                "-" if dead is None else ", ".join(fmt(d, 2) for d in dead)]
 display(Markdown(markdown_table(headers, rows)))
 
 
@@ -193,19 +328,37 @@ def largest_good(values, accuracies):
     return max(good) if good else None
 
 
-for name, accuracies in lr_results.items():
-    best = largest_good(LEARNING_RATES, accuracies)
-    print(f"{name}: 정확도 {THRESHOLD} 이상인 가장 큰 학습률 =", "없음" if best is None else f"{best:g}")
+best = {name: largest_good(LEARNING_RATES, accuracies) for name, accuracies in lr_results.items()}
+for name, lr in best.items():
+    print(f"{name}: 정확도 {THRESHOLD} 이상인 가장 큰 학습률 =", "없음" if lr is None else f"{lr:g}")
+if None not in best.values():
+    ratio = best["BN 있음"] / best["BN 없음"]
+    if ratio > 1:
+        print(f"→ 이 모델에서 배치 정규화는 {ratio:g}배 큰 학습률까지 견뎠습니다.")
+    elif ratio < 1:
+        print(f"→ 이 모델에서는 배치 정규화가 없는 쪽이 {1 / ratio:g}배 큰 학습률까지 견뎠습니다.")
+    else:
+        print("→ 이 모델에서는 두 쪽이 견딘 가장 큰 학습률이 같았습니다.")
+
+for name, runs in sweep.items():
+    for lr, (acc, kinds, dead) in zip(LEARNING_RATES, runs):
+        if kinds is not None and kinds < 10:
+            all_dead = [f"{i + 1}층" for i, d in enumerate(dead) if d == 1.0]
+            print(f"{name}, 학습률 {lr:g}: 숫자 {kinds}가지로만 답했습니다(정확도 {fmt(acc, 3)}).",
+                  f"{', '.join(all_dead)}의 ReLU가 학습 데이터 전체에서 모두 죽어 있었습니다." if all_dead
+                  else f"죽은 ReLU 비율은 층마다 {', '.join(fmt(d, 2) for d in dead)}였습니다.")
 
 # %% [markdown]
-# 위 두 줄이 이 실험의 답입니다. 두 학습률이 다르다면 그 비가 곧 배치 정규화가 이 모델에서 더
-# 견뎌 준 학습률의 배수입니다. 정확도가 "발산"이 아니면서 0.1 근처인 칸이 있다면 "예측한 숫자 종류"를
-# 보세요. 1이라면 손실은 유한하지만 모델이 모든 이미지를 같은 숫자로 답하는 것이고, 숫자 10개 중
-# 하나를 찍는 셈이라 정확도가 약 0.1이 됩니다. 학습률이 너무 크면 한 번의 큰 걸음으로 ReLU의 입력이
-# 모든 샘플에서 음수가 되어(죽은 뉴런) 기울기가 흐르지 않게 되는 일이 흔한 원인입니다.
+# "죽은 ReLU 비율"은 학습 데이터 1,347장 **모두**에서 입력이 0 이하인 뉴런의 비율입니다
+# (`bnref.course.probes.dead_relu_fraction`). 그런 뉴런은 출력이 늘 0이고 기울기도 0이라서, 그 앞의
+# 가중치는 다시 바뀌지 않습니다(죽은 ReLU, dead ReLU). 한 층의 ReLU가 모두 죽으면 그 층의 출력은 입력과
+# 상관없이 0이므로, 마지막 층은 모든 이미지에 같은 값을 받아 같은 숫자로 답합니다. 숫자 10개가 거의 같은
+# 수씩 들어 있으므로 그때 정확도는 약 0.1입니다. 위에서 출력한 줄들이 정확도가 0.1 근처인 칸마다 이것을
+# 확인합니다.
 #
-# 왜 배치 정규화가 큰 학습률을 견디게 하는지는 다음 강의 [BN은 왜 효과가 있을까](10_why_it_works.py)에서
-# 다룹니다.
+# 큰 학습률에서 무슨 일이 일어나는지, 그리고 왜 배치 정규화가 있을 때 더 큰 학습률을 견디는지에는 여러
+# 설명이 있습니다. [BN은 왜 효과가 있을까](10_why_it_works.py)와
+# [여러 설명을 실험으로](11_competing_explanations.py)에서 그 설명들을 하나씩 재 봅니다.
 
 # %% [markdown]
 # ## 초기화 크기: 가중치가 너무 작거나 클 때
@@ -219,17 +372,22 @@ for name, accuracies in lr_results.items():
 # $$\operatorname{BN}(a W x) = \operatorname{BN}(W x) \qquad (a > 0)$$
 #
 # 그런데 이 성질 때문에 기울기는 거꾸로 $1/a$배가 됩니다. 가중치는 $a$배 큰데 기울기는 $1/a$배이니,
-# 같은 학습률에서 가중치가 **상대적으로** 움직이는 폭은 $1/a^2$배입니다. 가중치가 크게 시작하면 배치
-# 정규화가 있어도 학습이 느려질 수 있다는 뜻입니다. 2에폭과 5에폭 뒤의 정확도를 함께 봅니다.
+# 같은 학습률에서 가중치가 **상대적으로** 움직이는 폭은 $1/a^2$배입니다. 그래서 배치 정규화 바로 앞
+# 가중치에는 학습률 $\eta$ 대신 유효 학습률(effective learning rate) $\eta / \lVert w \rVert^2$이 실제
+# 걸음의 크기를 정합니다($w$는 뉴런 하나로 가는 가중치 행). 표에 1층 가중치의 처음 유효 학습률을 함께
+# 적습니다(`bnref.course.probes.effective_lr`, 뉴런들의 $\lVert w \rVert^2$ 평균으로 나눈 값).
+# 2에폭과 5에폭 뒤의 정확도를 봅니다.
 
 # %%
 INIT_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0]
 
-init_results = {}
+init_results, init_eff_lr = {}, {}
 for name, norm in [("BN 없음", None), ("BN 있음", "bn")]:
     for scale in INIT_SCALES:
-        h = train(mlp(norm, init_scale=scale), data, epochs=SWEEP_EPOCHS, lr=0.1, batch_size=BATCH)
-        init_results[name, scale] = h
+        model = mlp(norm, init_scale=scale)
+        if norm == "bn":
+            init_eff_lr[scale] = effective_lr(weights_feeding_bn(model)[0], lr=0.1)  # 학습 전에 잽니다
+        init_results[name, scale] = train(model, data, epochs=SWEEP_EPOCHS, lr=0.1, batch_size=BATCH)
 
 headers = ["가중치 배율"]
 for name in ["BN 없음", "BN 있음"]:
@@ -240,19 +398,35 @@ for scale in INIT_SCALES:
     for name in ["BN 없음", "BN 있음"]:
         h = init_results[name, scale]
         row += [cell(None if h.diverged else h.test_acc[2]), cell(final_accuracy(h))]
-    rows.append(row)
-display(Markdown(markdown_table(headers, rows)))
+    rows.append(row + [fmt(init_eff_lr[scale], 4)])
+display(Markdown(markdown_table(headers + ["BN 있음: 처음 유효 학습률 (1층)"], rows)))
 
 for name in ["BN 없음", "BN 있음"]:
     good = [s for s in INIT_SCALES if (final_accuracy(init_results[name, s]) or 0) >= THRESHOLD]
     print(f"{name}: {SWEEP_EPOCHS}에폭 뒤 정확도 {THRESHOLD} 이상인 배율 =",
           ", ".join(f"{s:g}" for s in good) or "없음")
 
+largest = INIT_SCALES[-1]
+with_bn, without_bn = (final_accuracy(init_results[name, largest]) for name in ["BN 있음", "BN 없음"])
+relation = "낮았습니다" if with_bn < without_bn else "높았습니다" if with_bn > without_bn else "같았습니다"
+print(f"배율 {largest:g}에서 {SWEEP_EPOCHS}에폭 정확도는 BN 있음({fmt(with_bn, 3)})이 "
+      f"BN 없음({fmt(without_bn, 3)})보다 {relation}.")
+slow = [init_results["BN 있음", s].test_acc[2] for s in INIT_SCALES]
+falling = all(a > b for a, b in zip(slow[2:], slow[3:]))
+print(f"BN 있음의 2에폭 정확도({', '.join(fmt(a, 3) for a in slow[2:])})는 배율 1부터 배율이 커질수록",
+      "낮아졌습니다." if falling else "낮아지지만은 않았습니다.")
+print(f"BN 있음의 처음 유효 학습률: 배율 1에서 {fmt(init_eff_lr[1.0], 4)}, 배율 {largest:g}에서 "
+      f"{fmt(init_eff_lr[largest], 4)}")
+
 # %% [markdown]
-# 표를 읽을 때 두 가지를 보세요. 하나는 배치 정규화가 없는 모델이 배율에 따라 얼마나 달라지는가,
-# 다른 하나는 배치 정규화가 있는 모델에서 큰 배율이 학습 속도(2에폭 정확도)를 늦추는가입니다. 뒤의
-# 것이 보인다면 원인은 위의 $1/a^2$입니다. 배치 정규화는 신호의 크기 문제를 없애 주지만, 가중치의
-# 크기는 학습률이 실제로 얼마나 크게 작용하는지를 통해 여전히 학습에 영향을 줍니다.
+# 배치 정규화가 없는 모델에서는 배율이 작으면 신호가 층을 지날 때마다 줄어들고, 크면 커집니다. 위의
+# "BN 없음" 두 열이 그 결과입니다. 배치 정규화가 있는 모델은 출력이 배율과 무관한데도 학습 속도가 배율에
+# 따라 달랐습니다. 배율 10에서 두 모델을 비교한 결과는 위에서 출력한 줄입니다(시드 하나의 결과입니다).
+# 가중치가 $a$배 크면 처음 유효 학습률이 $1/a^2$배이므로, 배율 10은 같은 학습률 0.1에서 100분의 1 크기의
+# 걸음으로 출발합니다. 이것이 느린 출발의 가장 직접적인 후보입니다. 배치
+# 정규화는 신호의 크기 문제를 없애 주지만, 가중치의 크기는 유효 학습률을 통해 여전히 학습에 영향을 줍니다.
+# 학습하는 동안 유효 학습률이 어떻게 바뀌는지는 [여러 설명을 실험으로](11_competing_explanations.py)에서
+# 따라가 봅니다.
 
 # %% [markdown]
 # ## 원 논문의 그림 1 다시 그리기
@@ -262,7 +436,7 @@ for name in ["BN 없음", "BN 있음"]:
 # 분포가 학습 내내 움직이고, 있으면 안정된다는 그림입니다. 논문은 이것을 내부 공변량 변화(internal
 # covariate shift)의 예로 들었습니다.
 #
-# 같은 실험을 작게 다시 합니다. 시그모이드 은닉층 세 개(각 64개 뉴런)를 쌓은 다층 퍼셉트론을
+# 같은 실험을 작게 다시 합니다. 뉴런 64개짜리 시그모이드 은닉층 세 개를 쌓은 다층 퍼셉트론을
 # 15에폭(150스텝) 학습하면서, 5스텝마다 마지막 은닉층 0번 뉴런의 입력(배치 정규화가 있으면 그
 # 출력, 곧 시그모이드에 들어가는 값)을 테스트 데이터 전체에 대해 구합니다. 학습은 SGD 모멘텀(SGD
 # momentum, 지난 스텝들의 기울기를 누적해 움직이는 방향에 관성을 주는 것)을 0.9로 준 SGD로 합니다.
@@ -334,18 +508,25 @@ spread = {name: (q[len(q) // 2:, 1].max() - q[len(q) // 2:, 1].min()).item()
 calmer = min(spread, key=spread.get)
 print(f"학습 후반에 중앙값이 덜 움직인 쪽: {calmer} "
       f"({fmt(spread[calmer], 2)} 대 {fmt(max(spread.values()), 2)})")
+print("논문의 그림 1과", "같은" if calmer == "BN 있음" else "다른", "방향입니다.")
 
 # %% [markdown]
-# 논문의 주장대로라면 배치 정규화가 있는 쪽의 분포가 더 안정되어야 합니다. 위 줄이 그 비교의 결과입니다.
-# 다만 이 그림은 분포가 안정되는 것과 학습이 빨라지는 것이 **함께** 일어난다는 것을 보여 줄 뿐, 앞의 것이
-# 뒤의 것의 원인이라는 증거는 아닙니다. 다음 강의에서는 이 둘을 떼어 놓는 실험을 합니다.
+# 논문의 주장대로라면 배치 정규화가 있는 쪽의 분포가 더 안정되어야 합니다. 위의 마지막 두 줄이 그 비교의
+# 결과입니다. 다만 이 그림은 분포가 안정되는 것과 학습이 빨라지는 것이 **함께** 일어난다는 것을 보여 줄
+# 뿐, 앞의 것이 뒤의 것의 원인이라는 증거는 아닙니다. [BN은 왜 효과가 있을까](10_why_it_works.py)에서는
+# 이 둘을 떼어 놓는 실험을 합니다.
 
 # %% [markdown]
 # ## 정리
 #
 # - 같은 모델, 같은 학습률에서 배치 정규화가 있는 모델과 없는 모델의 학습 곡선을 비교했습니다.
-# - 학습률과 초기화 배율을 바꿔 가며, 각 모델이 정확도 0.9에 닿는 범위를 쟀습니다.
-# - 배치 정규화 바로 앞 층의 가중치 배율은 출력에 영향을 주지 않지만, 그 가중치의 기울기는 $1/a$배가 됩니다.
+# - 학습된 γ, β를 정규화를 되돌리는 값 $\sqrt{\operatorname{Var}[x] + \epsilon}$, $\operatorname{E}[x]$(모집단
+#   통계)와 비교하고, 이동 통계를 학습 데이터와 테스트 데이터의 통계와 비교했습니다. 고정된 γ, β로 되돌릴
+#   수 있는 것은 모집단 통계로 한 정규화뿐입니다.
+# - 학습률과 초기화 배율을 바꿔 가며, 각 모델이 정확도 0.9에 닿는 범위를 쟀습니다. 정확도가 0.1 근처인
+#   칸에서는 죽은 ReLU의 비율을 쟀습니다.
+# - 배치 정규화 바로 앞 층의 가중치 배율은 출력에 영향을 주지 않지만, 그 가중치의 기울기는 $1/a$배,
+#   유효 학습률은 $1/a^2$배가 됩니다.
 # - 원 논문의 그림 1처럼 시그모이드 입력의 분포를 따라가 보았습니다.
 #
 # 용어는 [용어집](../glossary.md)에 정리해 두었습니다.
@@ -359,7 +540,7 @@ print(f"학습 후반에 중앙값이 덜 움직인 쪽: {calmer} "
 # <details markdown="1">
 # <summary>풀이</summary>
 #
-# 한 에폭이 한 스텝이 되므로 5스텝뿐입니다(미니배치 크기가 128일 때는 50스텝). 같은 학습률이면 매개변수가
+# 한 에폭이 한 스텝이 되므로 5스텝뿐입니다(미니배치 크기가 128일 때는 50스텝). 같은 학습률이면 파라미터가
 # 움직인 횟수가 열 배 적으므로 정확도는 대개 훨씬 낮습니다. 스텝 수를 맞춰 비교하려면 에폭을 늘려야
 # 합니다. 직접 바꿔 실행해 확인해 보세요.
 #
@@ -386,5 +567,19 @@ print(f"학습 후반에 중앙값이 덜 움직인 쪽: {calmer} "
 # 학습 모드로 테스트 데이터를 넣으면 배치 정규화가 테스트 데이터 450장의 배치 통계로 정규화하고, 이동
 # 통계까지 테스트 데이터로 갱신해 버립니다. 그러면 학습에 테스트 데이터가 섞여 들어갑니다. 평가
 # 모드에서는 학습 중에 쌓은 이동 통계로 정규화하므로 모델을 바꾸지 않고 잴 수 있습니다.
+#
+# </details>
+#
+# **4.** "BN은 무엇을 배웠나"의 되돌리기 실험에서, 학습 모드의 차이까지 0이 되려면 γ와 β가 어떤 값이어야
+# 할까요? 고정된 파라미터로 그렇게 할 수 있을까요?
+#
+# <details markdown="1">
+# <summary>풀이</summary>
+#
+# 학습 모드는 지금 들어온 미니배치의 통계로 정규화하므로, γ가 그 미니배치의 $\sqrt{\sigma_\mathcal{B}^2 + \epsilon}$,
+# β가 그 미니배치의 $\mu_\mathcal{B}$와 같아야 합니다. 그런데 이 값은 어떤 샘플이 함께 묶였는지에 따라
+# 미니배치마다 다르고, γ와 β는 한 스텝 안에서 모든 샘플에 같은 값입니다. 그래서 고정된 파라미터로는 배치
+# 통계를 되돌릴 수 없고, 고정된 목표가 될 수 있는 것은 모집단 통계 $\operatorname{E}[x]$,
+# $\operatorname{Var}[x]$뿐입니다. Ioffe와 Szegedy가 "되돌리기"를 모집단 통계로 쓴 까닭입니다.
 #
 # </details>

@@ -141,9 +141,10 @@ def check(expected: str, got: str) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
-# Lessons whose in-process run takes more than ~5 s (they train many small models over several seeds): their
-# pinning tests are in the slow suite. 08 and 09 run about as long as 07 (CPU time, same harness).
-SLOW_LESSONS = ["08_placement", "09_regularization"]
+# Lessons whose in-process run takes more than ~5 s (they train small models over several seeds): their
+# pinning tests run in the slow suite. Their structure test stays fast.
+SLOW_LESSONS = ["07_digits_training", "08_placement", "09_regularization", "10_why_it_works",
+                "11_competing_explanations"]
 
 
 def _params(names, slow):
@@ -160,7 +161,8 @@ def test_printed_output_matches(name):
 # Lessons 7–10 train small models and call torch.set_num_threads(1) themselves (threads cost more
 # than they save there, and the build runs two lessons at once on 2 cores): their "2 threads" run
 # repeats the 1-thread run, so it is left to the slow suite.
-SETS_ONE_THREAD = ["07_digits_training", "08_placement", "09_regularization", "10_why_it_works"]
+SETS_ONE_THREAD = ["07_digits_training", "08_placement", "09_regularization", "10_why_it_works",
+                   "11_competing_explanations"]
 
 
 @pytest.mark.parametrize("name", _params(LESSON_NAMES, SETS_ONE_THREAD + SLOW_LESSONS))
