@@ -57,7 +57,7 @@ from bnref.course.viz import use_korean_font
 #    분산은 미니배치의 샘플 몇 개로 데이터 전체의 분산을 **추정**하는 값이라고 보고, 원 논문(Ioffe와
 #    Szegedy, 2015)을 따라 $n - 1$로 나누는 불편 분산을 넣는 것입니다. 이것은 하나의 관례이고 유일한
 #    정답은 아닙니다. CS231n 과제, 「Dive into Deep Learning」(d2l), Keras는 편향 분산을 그대로 쌓습니다.
-#    그 차이가 숫자로 얼마나 되는지는 [같은 이름, 다른 관례](17_conventions.py)에서 봅니다.
+#    그 차이가 숫자로 얼마나 되는지는 [같은 이름, 다른 관례](18_conventions.py)에서 봅니다.
 #
 # [직접 구현하기](02_implement.py)에서 쓴 4×3 미니배치를 새 층에 한 번 넣어 봅니다.
 
@@ -80,7 +80,7 @@ print("num_batches_tracked:", bn.num_batches_tracked.item())
 # 처음 값은 평균 0, 분산 1입니다. 마지막 줄의 `num_batches_tracked`는 층이 학습 모드로 불린 횟수를
 # 세는 버퍼(buffer)입니다. 기본 설정(`momentum=0.1`)의 갱신에는 쓰이지 않고, `momentum=None`으로 두면
 # $k$번째 미니배치의 몫을 $1/k$로 하는 누적 평균(cumulative average)을 낼 때 이 횟수가 $k$가 됩니다.
-# 이 방식은 [추론 단계의 BN](15_inference.py)에서 이동 통계를 다시 잴 때 씁니다.
+# 이 방식은 [추론 단계의 BN](16_inference.py)에서 이동 통계를 다시 잴 때 씁니다.
 #
 # 한 스텝 뒤의 값이 위의 공식과 맞는지 직접 계산해서 확인합니다. 비교를 위해 PyTorch와 달리 편향
 # 분산을 넣었을 때의 값도 함께 계산합니다.

@@ -346,7 +346,7 @@ print("GroupNorm(G = C) = 인스턴스 정규화:", torch.allclose(gn(x), bnref.
 #
 # 작은 배치 문제는 배치 정규화를 버리지 않고도 풀 수 있습니다. 여러 GPU의 미니배치를 모아 통계를
 # 내는 방법은 [여러 프로세스에서 BN](13_sync_batchnorm.py)에서, 학습이 끝난 뒤 이동 통계를 다시 재는
-# 방법은 [추론 단계의 BN](15_inference.py)에서 다룹니다.
+# 방법은 [추론 단계의 BN](16_inference.py)에서 다룹니다.
 
 # %% [markdown]
 # ## 연습 문제

@@ -429,8 +429,9 @@ def blocks(pieces: list[Piece]) -> list[Block]:
 
     for piece in pieces:
         previous = current[-1] if current else None
+        # Separate string literals on consecutive lines of code are separate texts; everything else joins.
         joined = (previous is not None and piece.path == previous.path and piece.kind == previous.kind
-                  and piece.line == previous.line + 1 and piece.text.strip())
+                  and piece.kind != "string" and piece.line == previous.line + 1 and piece.text.strip())
         if not joined:
             flush()
             current = []

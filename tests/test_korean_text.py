@@ -125,6 +125,12 @@ def test_particles_matching_the_pronunciation_pass():
     assert kt.mismatched_particles(text) == []
 
 
+def test_string_literals_on_consecutive_lines_are_separate_texts():
+    lesson = _lesson("# %% [markdown]\n# # 제목", '# %%\nrows = [f"배치 {n}",\n        "이 크기의 망에서"]\nx = "BN 은 통계를 씁니다"')
+    findings = kt.particle_spacing(kt.lesson_pieces(FAKE, lesson))
+    assert [f.line for f in findings] == [11], _report(findings)  # "BN 은" only, not "{n}" + "이 크기"
+
+
 def test_a_particle_after_a_line_break_is_caught_where_it_is():
     pieces = kt.markdown_pieces(FAKE, [(10, "배치 정규화, 곧 BN"), (11, "은 미니배치의 통계를 씁니다.")])
     assert [(f.line, "particle" in f.message) for f in kt.particle_spacing(pieces)] == [(11, True)]

@@ -1,4 +1,4 @@
-"""프로세스를 띄우는 강의들의 출력 고정: 13 (여러 프로세스에서 BN), 14 (torchrun과 DDP), 14_multi_node (여러 기계).
+"""프로세스를 띄우는 강의들의 출력 고정: 13 (여러 프로세스에서 BN), 14 (torchrun과 DDP), 15_multi_node (여러 기계).
 
 tests/test_lessons.py의 실행기와 비교 규칙을 그대로 씁니다. 이 강의들은 프로세스를 띄우므로(느림) 그 파일의
 목록에 들지 않고 여기서 따로, @slow로 검사합니다. 강의 13은 시간을 출력하므로(실행마다 다름) 기대 출력
@@ -22,7 +22,7 @@ from test_lessons import EXPECTED_DIR, check, run_lesson
 LESSONS = {
     "13_sync_batchnorm": ("BatchNorm2d: ", "내보낸 바이트 ", "이 운영체제에서는 "),
     "14_ddp_torchrun": (),
-    "14_multi_node": (),
+    "15_multi_node": (),
 }
 # 강의가 띄우는 프로세스의 명령줄에 보이는 것: spawn의 일꾼, torchrun, 학습 스크립트
 LAUNCHED = ("spawn_main", "torch.distributed.run", "bnref.course.examples")

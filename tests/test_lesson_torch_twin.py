@@ -2,7 +2,7 @@
 
 강의 16은 ``BatchNorm1d = bnref.BatchNorm1d`` 한 줄로 층을 고르고, 본문에서 "이 줄을
 ``torch.nn.BatchNorm1d``로 바꿔도 모든 출력이 그대로 나온다"고 말합니다. 여기서 실제로 바꿔
-실행하고, 기대 출력(tests/lessons/16_common_mistakes.txt)과 doctest 규칙으로 비교합니다.
+실행하고, 기대 출력(tests/lessons/17_common_mistakes.txt)과 doctest 규칙으로 비교합니다.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from test_lessons import EXPECTED_DIR, LESSON_DIR, _lesson_environment, check
 
 TWINS = {
-    "16_common_mistakes": ("BatchNorm1d = bnref.BatchNorm1d", "BatchNorm1d = torch.nn.BatchNorm1d"),
+    "17_common_mistakes": ("BatchNorm1d = bnref.BatchNorm1d", "BatchNorm1d = torch.nn.BatchNorm1d"),
 }
 
 

@@ -85,20 +85,20 @@ def load_digits(test_size: float = 0.25, seed: int = 0, dtype=torch.float64) -> 
 class NoisyBatchNorm(nn.Module):
     """배치 정규화의 출력에 스텝마다 바뀌는 잡음을 넣어 다음 층이 받는 분포를 일부러 흔듭니다.
 
-    Santurkar 외(2018)의 실험 장치를 두 가지로 구현합니다. ``per`` 가 잡음을 어디에 뽑는지 정합니다.
+    Santurkar 외(2018)의 실험 장치를 두 가지로 구현합니다. ``per``가 잡음을 어디에 뽑는지 정합니다.
 
     - ``per="channel"`` (기본값, 이 강좌의 변형): 학습 모드의 스텝마다 채널 c에 스케일
-      ``s_c`` (``log s_c ~ U(−log scale, log scale)``)와 시프트 ``t_c ~ U(−shift, shift)`` 를 하나씩
-      뽑아 ``y = s·BN(x) + t`` 로 만듭니다. 미니배치의 모든 샘플이 같은 ``s_c``, ``t_c`` 를 씁니다.
-    - ``per="activation"`` (논문 본문의 설명을 따른 것): 스텝마다 잡음의 분포 ``N(μ, σ²)`` 를 새로
+      ``s_c`` (``log s_c ~ U(−log scale, log scale)``)와 시프트 ``t_c ~ U(−shift, shift)``를 하나씩
+      뽑아 ``y = s·BN(x) + t``로 만듭니다. 미니배치의 모든 샘플이 같은 ``s_c``, ``t_c``를 씁니다.
+    - ``per="activation"`` (논문 본문의 설명을 따른 것): 스텝마다 잡음의 분포 ``N(μ, σ²)``를 새로
       정하고 (``μ ~ U(−shift, shift)``, ``log σ ~ U(−log scale, log scale)``), 모든 샘플의 모든
-      활성값에 이 분포에서 서로 독립으로(i.i.d.) 뽑은 잡음 ``n`` 을 더합니다: ``y = BN(x) + n``.
+      활성값에 이 분포에서 서로 독립으로(i.i.d.) 뽑은 잡음 ``n``을 더합니다: ``y = BN(x) + n``.
       평균이 0이 아니고 분산이 1이 아닌 분포가 스텝마다 바뀐다는 것이 논문의 설명이고, 분포의
       모양(정규분포)과 크기(``shift``, ``scale``)는 이 강좌가 정한 것입니다.
 
     어느 쪽이든 다음 층이 받는 분포의 평균과 분산이 스텝마다 흔들립니다. 평가 모드에서는 잡음 없이
-    ``BN(x)`` 만 돌려줍니다. 잡음은 모듈 자신의 생성기(``seed``)로 뽑으므로 전역 난수 상태와
-    상관없이 매번 같습니다. ``per`` 는 속성이므로 만든 뒤에 바꿀 수도 있습니다.
+    ``BN(x)``만 돌려줍니다. 잡음은 모듈 자신의 생성기(``seed``)로 뽑으므로 전역 난수 상태와
+    상관없이 매번 같습니다. ``per``는 속성이므로 만든 뒤에 바꿀 수도 있습니다.
 
     >>> layer = NoisyBatchNorm(bnref.BatchNorm1d(3), shift=1.0, scale=2.0)
     >>> x = torch.randn(8, 3)
@@ -370,13 +370,13 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
 
 def train(model: nn.Module, data: Digits, *, epochs: int, lr: float, batch_size: int | None = None,
           momentum: float = 0.0, seed: int = 0, on_step=None, weight_decay: float = 0.0) -> History:
-    """SGD로 ``epochs`` 에폭 학습하고 :class:`History` 를 돌려줍니다.
+    """SGD로 ``epochs`` 에폭 학습하고 :class:`History`를 돌려줍니다.
 
-    ``batch_size=None`` 이면 학습 데이터 전체가 한 미니배치입니다(full batch, 에폭당 한 스텝).
-    미니배치 순서는 ``seed`` 로 고정한 생성기로 에폭마다 새로 섞고, 크기가 모자란 마지막 조각은
-    버립니다(샘플 하나짜리 배치는 BN이 학습 모드에서 거절합니다). ``on_step(step, model)`` 을
+    ``batch_size=None``이면 학습 데이터 전체가 한 미니배치입니다(full batch, 에폭당 한 스텝).
+    미니배치 순서는 ``seed``로 고정한 생성기로 에폭마다 새로 섞고, 크기가 모자란 마지막 조각은
+    버립니다(샘플 하나짜리 배치는 BN이 학습 모드에서 거절합니다). ``on_step(step, model)``을
     주면 스텝마다(파라미터를 갱신한 뒤) 부릅니다. 손실이 NaN/Inf가 되면 멈추고 ``diverged=True``.
-    ``weight_decay`` 는 ``torch.optim.SGD`` 의 가중치 감쇠(weight decay)로, 모든 파라미터에 걸립니다
+    ``weight_decay``는 ``torch.optim.SGD``의 가중치 감쇠(weight decay)로, 모든 파라미터에 걸립니다
     (기본값 0이면 감쇠 없음).
 
     >>> data = load_digits()

@@ -30,7 +30,7 @@ def _is_batch_norm(module) -> bool:
 
 @torch.no_grad()
 def layer_inputs(model: nn.Module, x: torch.Tensor, kind) -> list[torch.Tensor]:
-    """평가 모드로 ``x`` 를 흘려, ``kind`` (모듈 클래스 또는 ``module -> bool`` 함수)에 맞는 층마다
+    """평가 모드로 ``x``를 흘려, ``kind`` (모듈 클래스 또는 ``module -> bool`` 함수)에 맞는 층마다
     그 층이 받은 입력을 순서대로 돌려줍니다. 모델의 모드는 되돌려 놓습니다.
 
     >>> model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU())
@@ -71,7 +71,7 @@ def population_stats(model: nn.Module, x: torch.Tensor) -> list[tuple[torch.Tens
 
 
 def dead_relu_fraction(model: nn.Module, x: torch.Tensor) -> list[float]:
-    """ReLU 층마다, ``x`` 의 모든 샘플에서 입력이 0 이하인 뉴런(특성)의 비율.
+    """ReLU 층마다, ``x``의 모든 샘플에서 입력이 0 이하인 뉴런(특성)의 비율.
 
     이런 뉴런은 출력이 언제나 0이고 기울기도 0이라서, 그 앞의 가중치가 다시는 바뀌지 않습니다
     (죽은 ReLU). 평가 모드로 잽니다.
@@ -124,7 +124,7 @@ def weight_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> lis
     """미니배치 (x, y)의 교차 엔트로피 손실에 대한, 선형·합성곱 층마다 가중치 기울기의 크기 ‖∂L/∂W‖.
 
     학습 모드로(배치 정규화는 이 미니배치의 통계로) 잽니다. 모델의 복사본에서 계산하므로
-    원래 모델의 이동 통계와 ``.grad`` 는 그대로입니다. 순서는 입력 쪽 층부터입니다.
+    원래 모델의 이동 통계와 ``.grad``는 그대로입니다. 순서는 입력 쪽 층부터입니다.
 
     >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     >>> len(weight_grad_norms(model, torch.randn(8, 3), torch.randint(0, 2, (8,))))

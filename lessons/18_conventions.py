@@ -441,7 +441,7 @@ print(f"차이가 가장 큰 {worst + 1}번째 특성에서 이동 평균을 바
 # <summary>풀이</summary>
 #
 # `torch.is_grad_enabled()`가 참이므로 학습 모드로 계산합니다. 출력은 평가 데이터 미니배치의 통계로
-# 정규화되고, 이동 평균과 이동 분산도 평가 데이터로 갱신됩니다. [자주 하는 실수](16_common_mistakes.py)의
+# 정규화되고, 이동 평균과 이동 분산도 평가 데이터로 갱신됩니다. [자주 하는 실수](17_common_mistakes.py)의
 # `model.eval()`을 잊은 경우와 같은 일이 `no_grad`를 잊었을 때 일어나는 셈입니다.
 #
 # </details>
