@@ -45,7 +45,7 @@ BatchNorm1d = bnref.BatchNorm1d
 
 # %%
 torch.manual_seed(0)
-model = torch.nn.Sequential(torch.nn.Linear(4, 3), BatchNorm1d(3))
+model = torch.nn.Sequential(torch.nn.Linear(4, 3, bias=False), BatchNorm1d(3))
 x_one = torch.randn(1, 4)  # 샘플 하나
 
 try:
@@ -91,7 +91,7 @@ def train_one_epoch(model, loader):
 
 
 torch.manual_seed(2)
-classifier = torch.nn.Sequential(torch.nn.Linear(4, 8), BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+classifier = torch.nn.Sequential(torch.nn.Linear(4, 8, bias=False), BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
 print("끝까지 처리한 미니배치:", train_one_epoch(classifier, loader))
 
 # %% [markdown]
@@ -255,7 +255,7 @@ print("가중치 기울기의 크기: ", fmt(with_bias.weight.grad.norm()))
 
 # %%
 torch.manual_seed(6)
-pretrained = torch.nn.Sequential(torch.nn.Linear(4, 8), BatchNorm1d(8), torch.nn.ReLU())
+pretrained = torch.nn.Sequential(torch.nn.Linear(4, 8, bias=False), BatchNorm1d(8), torch.nn.ReLU())
 with torch.no_grad():  # 사전 학습을 흉내 냄: 분포 A로 이동 통계를 채웁니다.
     for _ in range(100):
         pretrained(torch.randn(32, 4))
