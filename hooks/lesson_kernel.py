@@ -264,22 +264,35 @@ def execute_lesson(lesson: Path, setup_source: str, package_dir: Path | None = N
         return execute_notebook(read_lesson(lesson, setup_source), where, lesson.parent, package_dir, Path(work), timeout)
 
 
+KERNEL_START_ATTEMPTS = 3
+
+
 def main(argv: list[str]) -> int:
     """`python lesson_kernel.py WORK`: run WORK/input.ipynb as WORK/job.json says, write output.ipynb or error.txt."""
     work = Path(argv[0])
     job = json.loads((work / "job.json").read_text(encoding="utf-8"))
-    nb = nbformat.read(work / "input.ipynb", as_version=4)
     where = Where(job["lesson"], job["lines"], {})
-    try:
-        nb = execute_notebook(nb, where, Path(job["cwd"]), Path(job["package_dir"]), work, job["timeout"])
-    except LessonError as err:
-        message = str(err)
-    except Exception as err:  # the kernel died, did not start, ...
-        current = (work / "cell.txt").read_text(encoding="utf-8") if (work / "cell.txt").exists() else job["lesson"]
-        message = f"{current}: {type(err).__name__}: {err}"
-    else:
-        lesson_cache.write_atomic(work / "output.ipynb", nbformat.writes(nb))
-        return 0
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        nb = nbformat.read(work / "input.ipynb", as_version=4)
+        try:
+            nb = execute_notebook(nb, where, Path(job["cwd"]), Path(job["package_dir"]), work, job["timeout"])
+        except LessonError as err:
+            message = str(err)
+        except Exception as err:  # the kernel died, did not start, ...
+            started = (work / "cell.txt").exists()
+            # jupyter_client picks the kernel's five TCP ports by binding and releasing them; another
+            # kernel starting at the same moment can take one first ("Address already in use"), seen
+            # here once with several builds at once. A kernel that never reached a cell is started again.
+            if not started and attempt < KERNEL_START_ATTEMPTS:
+                print(f"{job['lesson']}: the kernel did not start ({type(err).__name__}: {err}); trying again",
+                      file=sys.stderr)
+                continue
+            current = (work / "cell.txt").read_text(encoding="utf-8") if started else job["lesson"]
+            message = f"{current}: {type(err).__name__}: {err}"
+        else:
+            lesson_cache.write_atomic(work / "output.ipynb", nbformat.writes(nb))
+            return 0
+        break
     lesson_cache.write_atomic(work / "error.txt", message)
     return 1
 
