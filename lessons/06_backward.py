@@ -17,7 +17,7 @@
 #
 # PyTorch의 자동 미분(autograd)은 배치 정규화(batch normalization)의 기울기(gradient)도 알아서
 # 계산해 줍니다. 그런데도 직접 유도해 볼 가치가 있습니다. 배치 정규화의 역전파(backpropagation)에는
-# 다른 층에 없는 성질이 있기 때문입니다. 출력 하나하나가 미니배치(mini-batch)의 **모든** 샘플에
+# 보통의 층에는 없는 성질이 있기 때문입니다. 출력 하나하나가 미니배치(mini-batch)의 **모든** 샘플에
 # 달려 있습니다. 평균과 분산이 미니배치 전체로 계산되니까요. 그래서 샘플 하나의 기울기에도 다른
 # 샘플들의 기울기가 섞여 들어옵니다.
 #
@@ -38,9 +38,9 @@ from bnref.course.printing import CLOSE_HEADERS, COMPARE_HEADERS, compare, fmt, 
 # ## 실험 데이터
 #
 # 샘플 8개, 특성 3개인 입력과 특성마다 다른 γ, β를 준비합니다. 기울기를 비교할 때 반올림 오차가
-# 끼어들지 않도록 모두 float64로 계산합니다. 손실은 $L = \sum_i y_i \cdot g_i$로 정합니다. 그러면
-# 출력에 대한 기울기 $\partial L / \partial y$가 바로 무작위로 뽑은 $g$가 되어, 어떤 기울기가 위에서
-# 흘러 들어와도 성립하는 계산을 확인할 수 있습니다.
+# 끼어들지 않도록 모두 float64로 계산합니다. 손실은 $L = \sum_i y_i \cdot u_i$로 정합니다. 그러면
+# 출력에 대한 기울기 $\partial L / \partial y$가 바로 무작위로 뽑은 $u$(코드의 `upstream`)가 되어,
+# 어떤 기울기가 위에서 흘러 들어와도 성립하는 계산을 확인할 수 있습니다.
 
 # %%
 torch.manual_seed(0)
@@ -70,6 +70,9 @@ eps = 1e-5
 # $x$에서 $y$로 가는 길이 여러 갈래라는 점을 눈여겨보세요. $x_i$는 $d_i$로 곧장 가기도 하고, $\mu$를
 # 거쳐 모든 $d_j$로 가기도 합니다. $d_i$는 다시 $\hat{x}_i$로 곧장 가기도 하고, $s_i$와 $\sigma^2$와
 # $r$을 거쳐 모든 $\hat{x}_j$로 가기도 합니다. 역전파에서는 갈래마다 온 기울기를 **모두 더합니다**.
+#
+# 기호 하나를 조심하세요. 표의 $d_i$는 평균을 뺀 값(편차)입니다. 아래에서 `d`로 시작하는 코드 이름
+# (`dx`, `dmu`)과 식의 $dy_i$는 기울기입니다.
 #
 # 각 단계의 중간값에 `retain_grad()`를 걸어 두면 autograd가 구한 중간 기울기도 볼 수 있습니다.
 
@@ -133,15 +136,17 @@ display(Markdown(markdown_table(COMPARE_HEADERS, rows)))
 # %% [markdown]
 # ## 한 줄로 정리하기
 #
-# 단계별 식을 하나로 합쳐 봅니다. $\hat{x}_i$에 대한 기울기를 $\gamma\,\partial L/\partial y_i$로,
-# $\partial L / \partial y_i$를 줄여서 $dy_i$로 쓰겠습니다. 5·4·3단계를 합치면 분산을 거쳐 오는 갈래는
+# 단계별 식을 하나로 합쳐 봅니다. $\partial L / \partial y_i$를 줄여서 $dy_i$로 쓰면 $\hat{x}_i$에 대한
+# 기울기는 $\gamma\, dy_i$이고, 첫 번째 갈래로 $d_i$에 가는 기울기는 $\gamma r\, dy_i$입니다. 6단계에서
+# $r$로 모인 기울기를 5·4·3단계로 돌려보내면, 분산을 거쳐 $d_i$에 오는 두 번째 갈래는
 #
 # $$\frac{\partial L}{\partial \sigma^2}\cdot\frac{2 d_i}{n}
 # = -\frac{r^3 d_i}{n}\sum_j \gamma\, dy_j\, d_j
 # = -\frac{\gamma r}{n}\,\hat{x}_i \sum_j dy_j\, \hat{x}_j$$
 #
-# 이고, 2단계에서 $\mu$에 모이는 기울기는 분산 갈래의 몫이 $\sum_j d_j = 0$ 때문에 사라져서
-# $-\gamma r \sum_j dy_j$만 남습니다. 1단계에서 이것을 $n$으로 나누어 더하면 다음 공식이 됩니다.
+# 입니다. 두 갈래를 더한 것이 $d_i$의 기울기입니다. 2단계에서 $\mu$에 모이는 기울기는 분산 갈래의 몫이
+# $\sum_j d_j = 0$ 때문에 사라져서 $-\gamma r \sum_j dy_j$만 남습니다. 1단계에서 $d_i$의 기울기에 이것을
+# $n$으로 나누어 더하면 다음 공식이 됩니다.
 #
 # $$\frac{\partial L}{\partial x_i}
 # = \frac{\gamma r}{n}\left(n\,dy_i - \sum_j dy_j - \hat{x}_i \sum_j dy_j\,\hat{x}_j\right),
@@ -174,8 +179,9 @@ display(Markdown(markdown_table(COMPARE_HEADERS, [
 # ## bnref의 역전파
 #
 # `bnref`는 이 공식을 `torch.autograd.Function`의 `backward`에 손으로 써 두었습니다. 공식은
-# `bnref/functional.py`의 `_grad_input` 설명에 적혀 있습니다. 아래 코드는 그 설명과, 특성마다 계수를
-# 구하는 두 줄을 소스에서 그대로 읽어 보여 줍니다. 그 앞에서 `g = γ·invstd`를 구해 둡니다.
+# `bnref/functional.py`의 `_grad_input` 설명에 적혀 있습니다. 아래 코드는 그 공식이 소스에 그대로 적혀
+# 있는지 확인하고, 특성마다 계수를 구하는 두 줄을 소스에서 읽어 보여 줍니다. 소스에서는 이 두 줄 앞에서
+# `g = γ·invstd`를 구해 둡니다.
 
 # %%
 source = inspect.getsource(bnref.functional._grad_input)
@@ -187,7 +193,8 @@ for line in source.splitlines():
 
 # %% [markdown]
 # 여기서 `g`는 $\gamma r$, `sum_dy`는 $\sum_j dy_j$, `sum_dy_xhat`은 $\sum_j dy_j\hat{x}_j$이고, `centred`는
-# 평균에 가까운 어떤 값 `shift`를 뺀 입력, `offset`은 평균에서 그 `shift`를 뺀 값입니다. 즉
+# 특성마다 하나씩인 상수 `shift`를 뺀 입력, `offset`은 평균에서 그 `shift`를 뺀 값입니다. `shift`는 평균이
+# 0에서 멀면 평균이고, 아니면 0입니다. 즉
 # $\hat{x} = (\texttt{centred} - \texttt{offset}) \cdot r$입니다. 이것을 위 공식에 넣고 풀어 쓰면
 # $dx = a\cdot (dy - m) + b\cdot\texttt{centred} + c$ 꼴이 되고($a$는 `g`와 같습니다), 특성마다 하나씩인
 # 계수 $a, b, c$만 float64로 미리 계산해 두면 큰 텐서에서는 곱하고 더하는 일만 남습니다. 수학은 같고,
@@ -246,7 +253,7 @@ for shape in [(6, 3), (4, 2, 3, 3)]:
 # $$\sum_i \frac{\partial L}{\partial x_i} = \frac{\gamma r}{n}\left(n\sum_i dy_i - n\sum_j dy_j
 # - 0\right) = 0$$
 #
-# 입니다. 위에서 `bnref`로 구한 dx를 특성마다 더해 봅니다. $\hat{x}$를 곱해 더한 값도 함께 봅니다.
+# 입니다. 위에서 `bnref`로 구한 dx를 특성마다 더해 봅니다. $\hat{x}$을 곱해 더한 값도 함께 봅니다.
 
 # %%
 dx_bnref = ours[0]
@@ -254,9 +261,10 @@ print("특성마다 Σ dx:     ", fmt(dx_bnref.sum(0)))
 print("특성마다 Σ dx · x̂:", fmt((dx_bnref * xhat.detach()).sum(0)))
 
 # %% [markdown]
-# 둘 다 0입니다. 뜻을 생각해 봅시다. 기울기와 어떤 방향의 내적은 "입력을 그 방향으로 조금 움직였을 때
-# 손실이 얼마나 바뀌는가"입니다. $\sum_i dx_i = 0$은 한 특성의 입력을 **모두 같은 양만큼 옮겨도**
-# 손실이 바뀌지 않는다는 뜻입니다. 당연합니다. 모든 값에 상수 $c$를 더하면 평균도 $c$만큼 옮겨 가서,
+# 둘 다 0입니다. 두 번째 합은 ε 때문에 정확히 0은 아니지만, 넷째 자리에 나타나지 않을 만큼 작습니다.
+# 뜻을 생각해 봅시다. 기울기와 어떤 방향의 내적은 "입력을 그 방향으로 조금 움직였을 때 손실이
+# 얼마나 바뀌는가"입니다. $\sum_i dx_i = 0$은 한 특성의 입력을 **모두 같은 양만큼 옮겨도** 손실이
+# 바뀌지 않는다는 뜻입니다. 당연합니다. 모든 값에 상수 $c$를 더하면 평균도 $c$만큼 옮겨 가서,
 # 평균을 빼고 나면 아무것도 달라지지 않으니까요. 마찬가지로 $\sum_i dx_i \hat{x}_i = 0$은 평균을
 # 중심으로 **모두 같은 비율로 늘리거나 줄여도** (ε의 영향을 빼면) 출력이 그대로라는 뜻입니다.
 # 직접 확인해 봅니다.
@@ -271,9 +279,9 @@ print("모든 입력을 3배로 했을 때 출력의 가장 큰 변화:", fmt((y
 
 # %% [markdown]
 # 그래서 배치 정규화 앞의 층은 기울기로는 한 특성의 평균이나 크기를 바꾸라는 신호를 받지
-# 못합니다. 그런 변화는 배치 정규화가 어차피 지워 버리기 때문입니다. 평균과 크기는 γ와 β가 맡습니다.
+# 못합니다. 그런 변화는 배치 정규화가 어차피 지워 버리기 때문입니다. 크기는 γ가, 평균은 β가 맡습니다.
 # 이 성질에서 나오는 실용적인 결론 하나는 [자주 하는 실수](17_common_mistakes.py)에서 다룹니다.
-# 배치 정규화 바로 앞 층의 편향(bias)은 기울기가 언제나 0이라 쓸모가 없습니다.
+# 배치 정규화 바로 앞 층의 편향(bias)은 학습 모드에서 기울기가 언제나 0이라 쓸모가 없습니다.
 
 # %% [markdown]
 # ## 평가 모드의 역전파
@@ -315,7 +323,7 @@ print("평가 모드, 특성마다 Σ dx:", fmt(xe.grad.sum(0)))
 #
 # `xhat`을 거쳐 온 첫 번째 갈래를 버린 것이므로 `dxmu`부터 틀리고, 그 값을 쓰는 `dmu`와 `dx`도
 # 틀립니다. 그보다 앞에서 구한 `dbeta`부터 `dsq`까지는 그대로입니다. 한 값이 여러 갈래로 쓰이면
-# 기울기를 더해야 한다는 것이 역전파에서 가장 흔히 틀리는 부분입니다.
+# 기울기를 더해야 한다는 것은 역전파에서 흔히 틀리는 부분입니다.
 #
 # </details>
 #
@@ -342,9 +350,10 @@ print("평가 모드, 특성마다 Σ dx:", fmt(xe.grad.sum(0)))
 # - `training`: `True`면 학습 모드(배치 통계), `False`면 평가 모드(이동 통계)
 # - 돌려줄 값: `(dx, dgamma, dbeta)`
 #
-# `check.batch_norm_backward`는 학습 모드 입력 네 가지(샘플 2개, 평균이 0에서 먼 값, 메모리에서 연속이
-# 아닌(non-contiguous) 텐서 포함)와 평가 모드 입력 두 가지로 시험합니다. 평균이나 분산을 거쳐 오는 항이 빠졌는지,
-# 평가 모드에 학습 모드의 식을 썼는지 같은 실수를 알려 줍니다.
+# `check.batch_norm_backward`는 학습 모드 입력 네 가지와 평가 모드 입력 두 가지로 시험합니다. 학습 모드
+# 입력에는 샘플이 2개뿐인 입력, 평균이 0에서 먼 입력, 메모리에서 연속이 아닌(non-contiguous) 텐서가 들어
+# 있습니다. 평균이나 분산을 거쳐 오는 항이 빠졌는지, 평가 모드에 학습 모드의 식을 썼는지 같은 실수를
+# 알려 줍니다.
 
 # %%
 import torch
