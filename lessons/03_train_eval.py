@@ -15,7 +15,7 @@
 # %% [markdown]
 # # 학습 모드와 평가 모드
 #
-# 지금까지 본 배치 정규화(batch normalization)는 지금 들어온 미니배치(mini-batch)의 평균과 분산으로
+# 지금까지 본 배치 정규화(batch normalization)는 그때그때 들어온 미니배치(mini-batch)의 평균과 분산으로
 # 정규화했습니다. 학습할 때는 이것으로 충분하지만, 학습을 마친 모델을 실제로 쓸 때는 문제가
 # 생깁니다.
 #
@@ -77,8 +77,8 @@ print("한 스텝 뒤 running_var: ", fmt(bn.running_var))
 print("num_batches_tracked:", bn.num_batches_tracked.item())
 
 # %% [markdown]
-# 처음 값은 평균 0, 분산 1입니다. 마지막 줄의 `num_batches_tracked`는 층이 학습 모드로 불린 횟수를
-# 세는 버퍼(buffer)입니다. 기본 설정(`momentum=0.1`)의 갱신에는 쓰이지 않고, `momentum=None`으로 두면
+# 이동 평균의 처음 값은 0, 이동 분산의 처음 값은 1입니다. 마지막 줄의 `num_batches_tracked`는 층이
+# 학습 모드로 불린 횟수를 세는 버퍼(buffer)입니다. 기본 설정(`momentum=0.1`)의 갱신에는 쓰이지 않고, `momentum=None`으로 두면
 # $k$번째 미니배치의 몫을 $1/k$로 하는 누적 평균(cumulative average)을 낼 때 이 횟수가 $k$가 됩니다.
 # 이 방식은 [추론 단계의 BN](16_inference.py)에서 이동 통계를 다시 잴 때 씁니다.
 #
@@ -164,8 +164,10 @@ plt.show()
 
 # %% [markdown]
 # 배치 평균(점)은 스텝마다 들쑥날쑥하지만, 이동 평균(선)은 처음 값 0에서 출발해 분포의 평균
-# 50 근처로 부드럽게 다가간 뒤 거기 머무릅니다. 이동 분산도 같은 방식으로 분포의 분산 근처에
-# 자리 잡습니다. 학습이 끝났을 때 이 값들이 데이터 전체의 평균과 분산을 대신하게 됩니다.
+# 50 근처로 부드럽게 다가간 뒤 거기 머무릅니다. 이동 분산도 같은 방식으로 분포의 분산 100 근처에
+# 자리 잡습니다. 위에서 찍은 세 특성의 이동 분산은 약 99에서 109 사이입니다. 최근 미니배치 몇십 개의
+# 통계를 섞은 값이라 배치 통계의 잡음이 남아 있어서, 정확히 100이 되지는 않습니다. 학습이 끝났을 때 이
+# 값들이 데이터 전체의 평균과 분산을 대신하게 됩니다.
 
 # %% [markdown]
 # ## 평가 모드: 이동 통계만 쓴다
@@ -192,8 +194,8 @@ print("이동 통계가 그대로인가:",
       torch.equal(before[0], bn.running_mean), torch.equal(before[1], bn.running_var))
 
 # %% [markdown]
-# 평가 모드의 출력은 평균 0, 분산 1이 아닙니다. 이 네 샘플이 아니라 학습 동안 본 데이터 전체의
-# 통계로 정규화했기 때문입니다. 평가 모드의 배치 정규화는 특성마다 정해진 수를 곱하고 더하는
+# 평가 모드의 출력은 평균 0, 분산 1이 아닙니다. 이 네 샘플의 통계가 아니라, 학습하는 동안 기록해 둔
+# 이동 통계로 정규화했기 때문입니다. 평가 모드의 배치 정규화는 특성마다 정해진 수를 곱하고 더하는
 # 고정된 아핀 변환(affine transform)일 뿐입니다.
 
 # %% [markdown]
@@ -291,7 +293,9 @@ except ValueError as error:
 # <summary>풀이</summary>
 #
 # Keras의 momentum은 기존 값의 비중이고, PyTorch의 momentum은 새 값의 비중입니다. 따라서
-# `momentum=1 - 0.99 = 0.01`을 넣어야 같은 갱신이 됩니다.
+# `momentum=1 - 0.99 = 0.01`을 넣어야 새 값의 비중이 같아집니다. 다만 위에서 보았듯 Keras는 이동 분산에
+# 편향 분산을 쌓으므로, 이동 분산까지 똑같아지지는 않습니다. 남는 차이는
+# [같은 이름, 다른 관례](18_conventions.py)에서 봅니다.
 #
 # </details>
 #
@@ -342,6 +346,10 @@ def update_running_stats(x, running_mean, running_var, momentum=0.1):
 
 # %%
 result = check.update_running_stats(update_running_stats)
+
+# %% [markdown]
+# 아직 아무것도 채우지 않았으므로 검사기는 위처럼 답합니다. 함수를 채운 뒤 두 셀을 다시 실행해 보세요.
+# 답은 아래에 접어 두었습니다.
 
 # %% fold="답 보기"
 def update_running_stats(x, running_mean, running_var, momentum=0.1):
