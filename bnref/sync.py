@@ -88,8 +88,8 @@ def _all_gather_moments(n, mean, m2, group):
     """모든 랭크의 (n, 평균, M2)를 모아 합칩니다. 통신은 float64 (2C + 1)개의 all_gather 한 번."""
     mine = torch.cat([mean.new_tensor([n]), mean, m2])  # (2C + 1,)
     everyone = [torch.empty_like(mine) for _ in range(dist.get_world_size(group))]
-    # all_reduce(합) 가 아니라 all_gather: 평균과 M2 는 더해서 합쳐지는 값이 아니고,
-    # 조각 크기가 서로 다를 수 있어서 각자의 n 과 함께 모두 봐야 합니다.
+    # all_reduce(합)가 아니라 all_gather: 평균과 M2는 더해서 합쳐지는 값이 아니고,
+    # 조각 크기가 서로 다를 수 있어서 각자의 n과 함께 모두 봐야 합니다.
     dist.all_gather(everyone, mine, group=group)
     table = torch.stack(everyone)  # (W, 2C + 1)
     c = mean.numel()
@@ -117,11 +117,11 @@ class _SyncBatchNormFunction(torch.autograd.Function):
     def backward(ctx, grad_out):
         weight, centred, offset, invstd = ctx.saved_tensors
         dy = grad_out.to(centred.dtype)
-        sum_dy, sum_dy_xhat = F._grad_sums(dy, centred, offset, invstd)  # 이 rank 의 몫, (C,) 둘
+        sum_dy, sum_dy_xhat = F._grad_sums(dy, centred, offset, invstd)  # 이 랭크의 몫, (C,) 둘
         dx = None
         if ctx.needs_input_grad[0]:
             both = torch.cat([sum_dy, sum_dy_xhat])  # (2C,) float64
-            dist.all_reduce(both, group=ctx.group)  # 모든 rank 의 합 = 이어 붙인 배치의 합
+            dist.all_reduce(both, group=ctx.group)  # 모든 랭크의 합 = 이어 붙인 배치의 합
             total_dy, total_dy_xhat = both.split(sum_dy.numel())
             dx = F._grad_input(dy, centred, offset, invstd, weight, total_dy, total_dy_xhat, ctx.count)
             dx = dx.to(ctx.input_dtype)

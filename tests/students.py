@@ -62,6 +62,11 @@ def train_gamma_beta_swapped(x, gamma, beta, eps=1e-5):
     return x_hat * beta + gamma
 
 
+def train_forgets_gamma(x, gamma, beta, eps=1e-5):
+    centred = x - x.mean(0, keepdim=True)
+    return centred / (centred.pow(2).mean(0) + eps).sqrt() + beta
+
+
 def train_modified_input(x, gamma, beta, eps=1e-5):
     x -= x.mean(dim=0)
     x /= torch.sqrt(x.pow(2).mean(dim=0) + eps)
@@ -130,6 +135,11 @@ def running_running_replaced(x, running_mean, running_var, momentum=0.1):
     return x.mean(dim=0).clone(), x.var(dim=0).clone()
 
 
+def running_forgets_the_variance(x, running_mean, running_var, momentum=0.1):
+    running_mean = running_mean * (1 - momentum) + x.mean(0) * momentum
+    return running_mean, running_var
+
+
 def running_rebinds(x, running_mean, running_var, momentum=0.1):
     running_mean = (1 - momentum) * running_mean + momentum * x.mean(0)  # 이름만 다시 묶임 (바깥은 그대로)
     running_var = (1 - momentum) * running_var + momentum * x.var(0)
@@ -165,6 +175,11 @@ def eval_updates_a_copy(x, running_mean, running_var, gamma, beta, eps=1e-5):
 
 def eval_no_eps(x, running_mean, running_var, gamma, beta, eps=1e-5):
     return gamma * (x - running_mean) / running_var.sqrt() + beta
+
+
+def eval_eps_after_the_root(x, running_mean, running_var, gamma, beta, eps=1e-5):
+    std = running_var ** 0.5
+    return (x - running_mean) / (std + eps) * gamma + beta
 
 
 def eval_no_sqrt(x, running_mean, running_var, gamma, beta, eps=1e-5):

@@ -42,6 +42,7 @@ EXPECTED = {
     "train_wrong_dim": "wrong_dim",
     "train_mean_not_subtracted": "mean_not_subtracted",
     "train_gamma_beta_swapped": "gamma_beta_swapped",
+    "train_forgets_gamma": "no_gamma",
     "train_modified_input": "modified_input",
     "train_wrong_shape": "wrong_shape",
     "train_not_a_known_mistake": "unknown",
@@ -56,6 +57,7 @@ EXPECTED = {
     "running_biased_running_var": "biased_running_var",
     "running_momentum_reversed": "momentum_reversed",
     "running_running_replaced": "running_replaced",
+    "running_forgets_the_variance": "running_var_not_updated",
     "running_rebinds": "not_implemented",
     "eval_ok": None,
     "eval_batch_stats_in_eval": "batch_stats_in_eval",
@@ -63,6 +65,7 @@ EXPECTED = {
     "eval_updates_running_in_eval": "updates_running_in_eval",
     "eval_updates_a_copy": "updates_running_in_eval",
     "eval_no_eps": "no_eps",
+    "eval_eps_after_the_root": "eps_outside_sqrt",
     "eval_no_sqrt": "no_sqrt",
     "eval_gamma_beta_swapped": "gamma_beta_swapped",
     "bn2d_ok": None,
@@ -92,6 +95,24 @@ EXPECTED = {
 
 # 출력하는 판정, 글자 하나까지. {where}: 예외가 난 답안의 줄 (_where 가 채움).
 VERDICTS = {
+    "train_forgets_gamma": (
+        "틀렸습니다: 정규화한 값에 γ를 곱하지 않았습니다: y = x̂ + β.\n"
+        "근거: γ ≠ 1인 입력에서 특성마다 출력의 표준편차: 기대 |γ| = [0.5461, 1.0766, 0.7748, 1.1800, 1.2178], "
+        "받은 값 [1.0000, 1.0000, 1.0000, 1.0000, 1.0000].\n"
+        "고치려면: y = gamma * x_hat + beta: γ를 곱한 뒤 β를 더합니다."
+    ),
+    "running_forgets_the_variance": (
+        "틀렸습니다: running_mean만 갱신하고 running_var는 그대로 돌려줬습니다.\n"
+        "근거: 처음 값 1에서 샘플 4개로 한 번 갱신한 running_var: 기대 [11.0118, 12.0982, 4.7978], "
+        "받은 값 [1.0000, 1.0000, 1.0000](처음 값 그대로).\n"
+        "고치려면: running_var도 같은 식으로 섞으세요: (1 - momentum) * running_var + momentum * x.var(dim=0)"
+    ),
+    "eval_eps_after_the_root": (
+        "틀렸습니다: ε을 제곱근 밖에서 더했습니다: (x − running_mean) / (√running_var + ε).\n"
+        "근거: running_var가 0인 특성의 출력: 기대 [-174.0947, -66.6947, 179.3962](1/√ε배), "
+        "받은 값 [-55053.5700, -21090.7233, 56730.0688](1/ε배).\n"
+        "고치려면: ε은 제곱근 안에서 running_var에 더합니다: torch.sqrt(running_var + eps)"
+    ),
     "train_ok": (
         "통과: 입력 5가지에서 모두 bnref와 같은 값을 냅니다.\n"
         "확인한 입력:\n"
@@ -163,17 +184,17 @@ VERDICTS = {
     "train_wrong_type": (
         "틀렸습니다: 돌려준 값의 종류가 다릅니다.\n"
         "근거: 기대 x와 모양이 같은 텐서 y, 받은 값 원소 4개의 list.\n"
-        "고치려면: 돌려줄 값은 x와 모양이 같은 텐서 y입니다. 함수의 마지막 줄에서 return 하세요."
+        "고치려면: 돌려줄 값은 x와 모양이 같은 텐서 y입니다. 함수의 마지막 줄에서 return하세요."
     ),
     "train_not_implemented": (
         "아직 구현하지 않았습니다: 함수가 None을 돌려줍니다.\n"
         "돌려줄 값: x와 모양이 같은 텐서 y\n"
-        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return 한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
+        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
     ),
     "train_raises_not_implemented": (
         "아직 구현하지 않았습니다: 함수가 NotImplementedError를 냅니다.\n"
         "돌려줄 값: x와 모양이 같은 텐서 y\n"
-        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return 한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
+        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
     ),
     "train_broadcast_error": (
         "틀렸습니다: 함수를 실행하다가 예외가 났습니다.\n"
@@ -224,7 +245,7 @@ VERDICTS = {
     "running_rebinds": (
         "아직 구현하지 않았습니다: 함수가 None을 돌려줍니다.\n"
         "돌려줄 값: 새 running_mean과 running_var, 두 텐서의 tuple\n"
-        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return 한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
+        "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return한 뒤, 함수 셀과 이 셀을 다시 실행하세요."
     ),
     "eval_ok": (
         "통과: 입력 5가지에서 모두 bnref와 같은 값을 냅니다.\n"
@@ -605,3 +626,9 @@ def test_folded_answers_pass_without_calling_bnref(lesson):
     assert all("bnref" not in c.source for c in answers)  # 답은 강의의 식으로 씁니다
     printed = _exec(skeletons + answers)
     assert printed.count("통과: ") == len(EXERCISE_LESSONS[lesson])
+
+
+def test_a_tuple_with_a_missing_output_names_the_missing_one():
+    result, _ = _run(check.batch_norm_backward, lambda dy, x, rm, rv, gamma, training, eps=1e-5: (dy, None, dy.sum(0)))
+    assert result.mistake == "not_implemented"
+    assert "돌려준 값 가운데 아직 None인 것이 있습니다: dγ." in result.message

@@ -103,9 +103,13 @@ def _as_outputs(ex: Exercise, value, inputs: dict, probe: Probe) -> tuple:
         fresh = probe.make()
         if any(not _same(inputs[k], fresh[k]) for k in ex.in_place_result):  # 제자리에서 갱신했다
             return tuple(inputs[k].detach() for k in ex.in_place_result)
-    items = value if isinstance(value, (tuple, list)) else (value,)
-    if value is None or value is Ellipsis or any(v is None or v is Ellipsis for v in items):
+    if value is None or value is Ellipsis:
         raise _Verdict("not_implemented", _not_implemented(ex, "함수가 None을 돌려줍니다."))
+    if isinstance(value, (tuple, list)) and len(value) == len(ex.outputs):
+        missing = [name for name, v in zip(ex.outputs, value) if v is None or v is Ellipsis]
+        if missing:
+            raise _Verdict("not_implemented", _not_implemented(
+                ex, f"돌려준 값 가운데 아직 None인 것이 있습니다: {', '.join(missing)}."))
     if len(ex.outputs) == 1 and isinstance(value, torch.Tensor):
         return (value.detach(),)
     if (len(ex.outputs) > 1 and isinstance(value, (tuple, list)) and len(value) == len(ex.outputs)
@@ -113,7 +117,7 @@ def _as_outputs(ex: Exercise, value, inputs: dict, probe: Probe) -> tuple:
         return tuple(v.detach() for v in value)
     raise _Verdict("wrong_type", _wrong(
         "돌려준 값의 종류가 다릅니다.", f"기대 {ex.returns}, 받은 값 {_describe(value)}.",
-        f"돌려줄 값은 {ex.returns}입니다. 함수의 마지막 줄에서 return 하세요."))
+        f"돌려줄 값은 {ex.returns}입니다. 함수의 마지막 줄에서 return하세요."))
 
 
 def _describe(value) -> str:
@@ -127,7 +131,7 @@ def _describe(value) -> str:
 def _not_implemented(ex: Exercise, why: str) -> str:
     return (f"아직 구현하지 않았습니다: {why}\n"
             f"돌려줄 값: {ex.returns}\n"
-            "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return 한 뒤, 함수 셀과 이 셀을 다시 실행하세요.")
+            "함수의 빈자리(# 여기를 채우세요)를 채워 결과를 return한 뒤, 함수 셀과 이 셀을 다시 실행하세요.")
 
 
 def _same(a, b) -> bool:

@@ -112,7 +112,7 @@ def _entry(fn, rank, world_size, args, init_method, tmp, backend, threads, timeo
 
 
 def _wait(procs, tmp, deadline):
-    """모두 끝날 때까지 기다리되, 하나라도 실패하면 곧바로 멈춥니다 (나머지는 통신에서 영영 기다릴 테니)."""
+    """모두 끝날 때까지 기다리되, 하나라도 실패하면 곧바로 멈춥니다 (나머지는 통신의 제한 시간까지 기다리기만 할 테니)."""
     while True:
         # 종료 코드는 한 번만 읽어 모든 판단에 씁니다. 따로 읽으면 그 사이에 마지막 프로세스가 끝나
         # 기다릴 목록이 비고, wait([])가 남은 시간(최대 timeout) 내내 잠들 수 있습니다.

@@ -91,6 +91,12 @@ def _train_swapped(x, gamma, beta, eps=1e-5):
     return beta * (x - mean) / torch.sqrt(var + eps) + gamma  # 실수: γ와 β가 바뀜
 
 
+def _train_no_gamma(x, gamma, beta, eps=1e-5):
+    mean = x.mean(dim=0)
+    var = x.var(dim=0, unbiased=False)
+    return (x - mean) / torch.sqrt(var + eps) + beta  # 실수: γ를 곱하지 않음
+
+
 def _output_var(got) -> str:
     """출력의 분산 (n으로 나눔), 특성마다 평균."""
     return fmt(got[0].var(dim=0, unbiased=False).mean())
@@ -139,6 +145,12 @@ BATCH_NORM_TRAIN = (
         _train_swapped, "four",
         lambda inputs, got, want: "γ = 1, β = 0인 입력에서 출력이 x̂이 아니라 모두 "
                                   f"{fmt(got[0][0, 0])}입니다."),
+    Mistake(
+        "no_gamma", "정규화한 값에 γ를 곱하지 않았습니다: y = x̂ + β.",
+        "y = gamma * x_hat + beta: γ를 곱한 뒤 β를 더합니다.",
+        _train_no_gamma, "two",
+        lambda inputs, got, want: f"γ ≠ 1인 입력에서 특성마다 출력의 표준편차: 기대 |γ| = {fmt(inputs['gamma'].abs())}, "
+                                  f"받은 값 {fmt(got[0].std(dim=0, unbiased=False))}."),
 )
 
 
@@ -158,6 +170,11 @@ def _running_reversed(x, running_mean, running_var, momentum=0.1):
 
 def _running_replaced(x, running_mean, running_var, momentum=0.1):
     return x.mean(dim=0), x.var(dim=0)  # 실수: 이전 값을 버림
+
+
+def _running_mean_only(x, running_mean, running_var, momentum=0.1):
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=0)
+    return new_mean, running_var  # 실수: running_var를 갱신하지 않음
 
 
 UPDATE_RUNNING_STATS = (
@@ -180,6 +197,12 @@ UPDATE_RUNNING_STATS = (
         _running_replaced, "first",
         lambda inputs, got, want: f"처음 값 0에서 한 번 갱신한 running_mean: 기대 0.1 × 배치 평균 = {fmt(want[0])}, "
                                   f"받은 값 {fmt(got[0])} = 배치 평균."),
+    Mistake(
+        "running_var_not_updated", "running_mean만 갱신하고 running_var는 그대로 돌려줬습니다.",
+        "running_var도 같은 식으로 섞으세요: (1 - momentum) * running_var + momentum * x.var(dim=0)",
+        _running_mean_only, "first",
+        lambda inputs, got, want: f"처음 값 1에서 샘플 4개로 한 번 갱신한 running_var: 기대 {fmt(want[1])}, "
+                                  f"받은 값 {fmt(got[1])}(처음 값 그대로)."),
 )
 
 
@@ -199,6 +222,10 @@ def _eval_updates(x, running_mean, running_var, gamma, beta, eps=1e-5):
 
 def _eval_no_eps(x, running_mean, running_var, gamma, beta, eps=1e-5):
     return gamma * (x - running_mean) / torch.sqrt(running_var) + beta  # 실수: ε이 없음
+
+
+def _eval_eps_outside(x, running_mean, running_var, gamma, beta, eps=1e-5):
+    return gamma * (x - running_mean) / (torch.sqrt(running_var) + eps) + beta  # 실수: ε을 제곱근 밖에서 더함
 
 
 def _eval_no_sqrt(x, running_mean, running_var, gamma, beta, eps=1e-5):
@@ -228,6 +255,12 @@ BATCH_NORM_EVAL = (
         _eval_no_eps, "zero_var",
         lambda inputs, got, want: f"running_var가 0인 특성의 출력: 기대 {fmt(want[0][:3, 1])}, "
                                   f"받은 값 {fmt(got[0][:3, 1])}."),
+    Mistake(
+        "eps_outside_sqrt", "ε을 제곱근 밖에서 더했습니다: (x − running_mean) / (√running_var + ε).",
+        "ε은 제곱근 안에서 running_var에 더합니다: torch.sqrt(running_var + eps)",
+        _eval_eps_outside, "zero_var",
+        lambda inputs, got, want: f"running_var가 0인 특성의 출력: 기대 {fmt(want[0][:3, 1])}(1/√ε배), "
+                                  f"받은 값 {fmt(got[0][:3, 1])}(1/ε배)."),
     Mistake(
         "no_sqrt", "표준편차가 아니라 running_var 자체로 나눴습니다. 제곱근이 빠졌습니다.",
         "torch.sqrt(running_var + eps)로 나누세요.",

@@ -111,7 +111,7 @@ def wrap_model(model, sync_bn, device):
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # torch의 것은 GPU 전용
     if not dist.is_initialized():
         return model, model
-    # DDP는 역전파 중에 파라미터 기울기를 모든 프로세스에 대해 더해(all_reduce) W로 나누고(평균),
+    # DDP는 역전파 중에 파라미터 기울기를 프로세스마다 W로 나눈 뒤 all_reduce로 더하고(곧 평균),
     # 기본값(broadcast_buffers=True)으로 순전파마다 랭크 0의 버퍼(BN의 이동 통계)를 나머지에 복사합니다.
     ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     return model, ddp
