@@ -21,9 +21,9 @@
 # 일으켜 보고, 무엇이 잘못되는지 숫자로 확인한 뒤 고치는 방법을 봅니다. 실수 1만은 에러(`ValueError`)를
 # 내서 바로 드러나고, 나머지 다섯 가지는 에러 없이 결과만 틀립니다.
 #
-# 층은 `bnref.BatchNorm1d`를 씁니다. PyTorch와 이름도 동작도 같게 만든 참조 구현이라서, 아래 첫 줄을
-# `BatchNorm1d = torch.nn.BatchNorm1d`로 바꿔도 이 페이지의 모든 출력이 그대로 나옵니다(이 강좌의
-# 테스트가 실제로 바꿔서 확인합니다).
+# 층은 `bnref.BatchNorm1d`를 씁니다. PyTorch와 이름도 동작도 같게 만든 참조 구현이라서, 아래 코드의
+# 마지막 줄을 `BatchNorm1d = torch.nn.BatchNorm1d`로 바꿔도 이 페이지의 모든 출력이 그대로
+# 나옵니다(이 강좌의 테스트가 실제로 바꿔서 확인합니다).
 
 # %%
 import copy
@@ -55,8 +55,9 @@ except ValueError as e:
 
 # %% [markdown]
 # 값이 하나뿐이면 배치 평균은 그 값 자신이고 배치 분산은 0입니다. 정규화하면 입력이 무엇이든 $x - \mu = 0$이
-# 되어 출력은 언제나 β이고, 입력 쪽으로 가는 기울기(gradient)도 0입니다. 배울 것이 없는 계산이므로 PyTorch는
-# 아예 거절합니다. 평가 모드(evaluation mode)에서는 이동 통계(running statistics)로 정규화하므로 샘플 하나도 괜찮습니다.
+# 되어 출력은 언제나 β이고, 입력 쪽과 γ로 가는 기울기(gradient)도 0입니다. 게다가 이동 분산에 넣을 불편
+# 분산은 $n - 1 = 0$으로 나누어야 해서 구할 수 없습니다. 그래서 PyTorch는 아예 거절합니다. 평가
+# 모드(evaluation mode)에서는 이동 통계(running statistics)로 정규화하므로 샘플 하나도 괜찮습니다.
 
 # %%
 model.eval()
@@ -96,7 +97,7 @@ print("끝까지 처리한 미니배치:", train_one_epoch(classifier, loader))
 
 # %% [markdown]
 # 고치는 방법은 `DataLoader`에 `drop_last=True`를 주는 것입니다. 크기가 모자란 마지막 미니배치를 버립니다.
-# `shuffle=True`이면 에폭마다 버려지는 샘플이 달라지므로, 어떤 샘플도 영영 빠지지는 않습니다.
+# `shuffle=True`이면 에폭마다 버려지는 샘플이 달라지므로, 같은 샘플이 계속 빠질 일은 거의 없습니다.
 
 # %%
 loader = DataLoader(data, batch_size=8, shuffle=True, drop_last=True,
@@ -138,8 +139,9 @@ rows.append(["평가 모드, 샘플 하나만", fmt(alone), str(alone.argmax().i
 display(Markdown(markdown_table(["상황", "같은 샘플의 출력", "예측한 클래스"], rows)))
 
 # %% [markdown]
-# 학습 모드에서는 같은 샘플인데 함께 들어간 샘플들에 따라 출력이 달라집니다. 평가 데이터를 어떻게
-# 묶느냐에 따라 정확도가 달라진다는 뜻입니다. 샘플 하나씩 예측하는 서비스라면 실수 1의 에러가 납니다.
+# 학습 모드에서는 같은 샘플인데 함께 들어간 샘플들에 따라 출력이 달라지고, 위 표에서는 예측한 클래스까지
+# 0에서 1로 바뀌었습니다. 평가 데이터를 어떻게 묶느냐에 따라 정확도가 달라진다는 뜻입니다. 샘플 하나씩
+# 예측하는 서비스라면 실수 1의 에러가 납니다.
 # `model.eval()`을 부르면 세 경우 모두 같은 출력이 나옵니다. 학습을 다시 시작할 때는 `model.train()`을
 # 잊지 마세요.
 
@@ -203,10 +205,10 @@ rows = [["x.std()로 나눔", fmt(by_hand_wrong.flatten())],
         ["편향 분산 + ε으로 나눔", fmt(by_hand_right.flatten())],
         ["BatchNorm1d 출력", fmt(y4.flatten())]]
 display(Markdown(markdown_table(["방법", "정규화한 값"], rows)))
-print("한 스텝 뒤 running_var:", fmt(bn.running_var), "= 0.9·1 + 0.1·", fmt(x4.var()))
+print("한 스텝 뒤 running_var:", fmt(bn.running_var), "= 0.9·1 + 0.1·" + fmt(x4.var()))
 
 # %% [markdown]
-# `x.std()`로 나눈 값은 배치 정규화의 출력보다 $\sqrt{(n-1)/n}$배만큼 작습니다. 샘플이 4개면 13%나
+# `x.std()`로 나눈 값은 배치 정규화 출력의 $\sqrt{(n-1)/n}$배로, 더 작습니다. 샘플이 4개면 13%나
 # 차이 납니다. 헷갈리는 점은 같은 층이 **이동 분산에는 불편 분산을** 쓴다는 것입니다(마지막 줄).
 # 정리하면 이렇습니다. 정규화에는 `x.var(unbiased=False)`, 이동 분산에는 `x.var()`.
 
@@ -238,8 +240,9 @@ print("가중치 기울기의 크기: ", fmt(with_bias.weight.grad.norm()))
 
 # %% [markdown]
 # 출력은 같고, 편향의 기울기는 0입니다. [역전파 유도](06_backward.py)에서 본 것처럼 배치 정규화의 입력
-# 기울기는 특성마다 더하면 0이고, 편향의 기울기가 바로 그 합이기 때문입니다. 편향은 학습 내내 처음
-# 값에서 움직이지 않습니다. 그래서 배치 정규화 앞의 층은 보통 `bias=False`로 만듭니다. 특성의 평균을
+# 기울기는 특성마다 더하면 0이고, 편향의 기울기가 바로 그 합이기 때문입니다. 가중치 감쇠(weight decay)를
+# 쓰지 않으면 편향은 학습 내내 처음 값에서 움직이지 않고, 쓰면 0 쪽으로 줄어들기만 합니다. 어느 쪽이든
+# 출력에는 아무 영향이 없습니다. 그래서 배치 정규화 앞의 층은 보통 `bias=False`로 만듭니다. 특성의 평균을
 # 옮기는 일은 배치 정규화의 β가 합니다.
 
 # %% [markdown]

@@ -83,6 +83,11 @@ def cs231n_batchnorm_forward(x, gamma, beta, bn_param):
 # 층이 그것을 `eps=1e-5, momentum=0.9`로 부릅니다. 이동 평균(running mean)과 이동 분산의 처음 값은 0과 1이고, 갱신은
 # `momentum * moving_mean + (1.0 - momentum) * mean`, 분산은 $n$으로 나눈 편향 분산입니다. 아래 함수는
 # PyTorch 탭의 코드 그대로입니다.
+#
+# 영어판(d2l.ai)은 2022년에 PyTorch 탭의 갱신 식을 `(1.0 - momentum) * moving_mean + momentum * mean`으로
+# 고치고 층이 `momentum=0.1`로 부르게 바꾸었습니다. 그래서 영어판의 `momentum`은 PyTorch처럼 새 값의
+# 비중입니다. 편향 분산을 쓰는 점과 `torch.is_grad_enabled()`로 모드를 판단하는 점은 두 판이 같습니다.
+# 이 강의는 그 전의 원문을 옮긴 한국어판을 따릅니다.
 
 # %%
 # 출처: d2l-ai/d2l-ko, chapter_convolutional-modern/batch-norm.md, PyTorch 탭의 batch_norm.
@@ -106,9 +111,11 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
 
 
 # %% [markdown]
-# 이 함수는 학습 모드인지를 모드가 아니라 `torch.is_grad_enabled()`로 판단합니다. `torch.no_grad()` 안에서
-# 부르면 평가 모드(evaluation mode)가 되고, 그 밖에서 부르면 평가 데이터라도 학습 모드(training mode)로
-# 계산해 이동 통계를 갱신합니다. PyTorch의 층과는 반대로 동작하는 부분이니 옮겨 쓸 때 조심해야 합니다.
+# 이 함수는 학습 모드인지를 층의 `training` 속성이 아니라 `torch.is_grad_enabled()`로 판단합니다.
+# `torch.no_grad()` 안에서 부르면 평가 모드(evaluation mode)가 되고, 그 밖에서 부르면 평가 데이터라도 학습
+# 모드(training mode)로 계산해 이동 통계를 갱신합니다. PyTorch의 층은 기울기 기록과 상관없이
+# `model.train()`과 `model.eval()`로 정한 모드대로 동작합니다([자주 하는 실수](17_common_mistakes.py)의
+# 실수 3). 옮겨 쓸 때 조심해야 하는 부분입니다.
 #
 # ### Karpathy의 makemore 3편
 #
@@ -260,8 +267,8 @@ results = {
 # ## 관례 한눈에 보기
 #
 # 먼저 각 구현의 관례를 한 표에 모읍니다. "새 값의 비중"은 PyTorch의 `momentum`과 같은 뜻으로 바꿔
-# 적은 것입니다. CS231n과 d2l의 `momentum=0.9`는 기존 값의 비중이므로 새 값의 비중은 0.1로, PyTorch의
-# 기본값과 같습니다. 이름은 같은 `momentum`인데 뜻은 정반대입니다.
+# 적은 것입니다. CS231n과 d2l 한국어판의 `momentum=0.9`는 기존 값의 비중이므로 새 값의 비중은 0.1로,
+# PyTorch의 기본값과 같습니다. 이름은 같은 `momentum`인데 뜻은 정반대입니다.
 
 # %%
 conventions = [
@@ -356,10 +363,12 @@ print("처음 값의 비중, 새 값의 비중이 0.001일 때 0.999^k:", fmt([0
 # %% [markdown]
 # CS231n의 이동 분산은 몇십 스텝이 지나면 d2l과 같아집니다. 0에서 시작한 흔적은 처음 값의 비중
 # $0.9^k$와 함께 초반에만 남습니다. 반면 d2l과 CS231n이 편향 분산을 넣은 차이는 스텝이 쌓여도 사라지지
-# 않고, 이동 분산이 PyTorch의 $(n-1)/n$배로 수렴합니다. makemore 학습 루프는 새 값의 비중이 0.001이라
+# 않고, 이동 분산이 PyTorch의 $(n-1)/n$배로 수렴합니다. PyTorch의 이동 분산도 참 분산 4와 꼭 같지는
+# 않은데(1000 스텝에서 3.5857), 모멘텀 0.1의 지수 이동 평균은 최근 미니배치 몇십 개의 배치 분산만
+# 평균하므로 그 흔들림이 남기 때문입니다. makemore 학습 루프는 새 값의 비중이 0.001이라
 # 처음 값의 비중 $0.999^k$가 아주 천천히 줄어듭니다. 위에 찍힌 대로 천 스텝 뒤에도 처음 값이 꽤 남아
 # 있어서, 평가 출력이 여전히 PyTorch와 다릅니다. 강의에서는 20만 스텝을 학습하므로 문제가 되지
-# 않았지만, 짧게 학습하는 실험으로 옮기면 평가 결과가 크게 틀립니다.
+# 않았지만, 짧게 학습하는 실험으로 옮기면 평가 결과가 크게 틀릴 수 있습니다.
 #
 # PyTorch가 이동 분산에 불편 분산을 넣는 것은 원 논문(Ioffe, Szegedy 2015)의 추론 단계 설명을 따른
 # 것입니다. 논문은 학습이 끝난 뒤 데이터 전체의 분산을 미니배치 분산의 평균에 $m/(m-1)$을 곱해
@@ -403,7 +412,8 @@ print(f"차이가 가장 큰 {worst + 1}번째 특성에서 이동 평균을 바
 
 # %% [markdown]
 # 이동 분산이 작은 것은 나누는 수를 바꿀 뿐이고, 그 효과가 얼마나 커지는지는 나뉘는 값에 달려 있습니다.
-# 평균이 빠지지 않은 값은 참 평균에서 먼 만큼 크므로, 참 평균이 표준편차에 비해 큰 특성일수록 차이가 큽니다.
+# 평균이 덜 빠진 값에는 참 평균의 0.9배쯤이 그대로 남아 있으므로, 참 평균이 표준편차에 비해 큰 특성일수록
+# 차이가 큽니다. 두 번째 특성(참 평균 −2, 표준편차 0.5)의 차이가 가장 큰 것도 그래서입니다.
 # 참 평균이 0.5로 작은 세 번째 특성에서는 이동 평균을 바로잡아도 차이가 줄지 않습니다.
 
 # %% [markdown]
@@ -411,10 +421,10 @@ print(f"차이가 가장 큰 {worst + 1}번째 특성에서 이동 평균을 바
 #
 # | 가져온 곳 | PyTorch로 옮길 때 |
 # | --- | --- |
-# | CS231n, d2l의 `momentum=0.9` | `momentum=0.1` (1에서 뺀 값) |
-# | Keras `BatchNormalization(momentum=0.99)` | `momentum=0.01` |
+# | CS231n, d2l 한국어판의 `momentum=0.9` | `momentum=0.1` (1에서 뺀 값) |
+# | Keras `BatchNormalization`의 기본값 `momentum=0.99`, `epsilon=1e-3` | `momentum=0.01`, `eps=1e-3`. Keras 3은 이동 분산에도 편향 분산을 넣습니다 |
 # | makemore의 `0.999 * running + 0.001 * batch` | `momentum=0.001` |
-# | CS231n의 `running_var` 처음 값 0 | PyTorch는 1에서 시작합니다. 초기값을 맞춰 비교하려면 `bn.running_var.zero_()` |
+# | CS231n의 `running_var` 처음 값 0 | PyTorch는 1에서 시작합니다. 처음 값을 맞춰 비교하려면 `bn.running_var.zero_()` |
 # | 정규화에 `x.var()` / `x.std()` (불편) | PyTorch는 편향 분산으로 정규화합니다. 같게 하려면 `unbiased=False` |
 # | 이동 분산에 편향 분산 | PyTorch는 불편 분산을 넣습니다 |
 # | d2l의 `torch.is_grad_enabled()`로 모드 판단 | PyTorch는 `model.train()` / `model.eval()`로만 모드를 정합니다 |
@@ -453,7 +463,8 @@ print(f"차이가 가장 큰 {worst + 1}번째 특성에서 이동 평균을 바
 # <summary>풀이</summary>
 #
 # `momentum=0.001`로 새 값의 비중을 맞출 수 있습니다. 남는 차이는 세 가지입니다. 정규화에 편향 분산을
-# 쓰고 ε을 더하며, 이동 통계로 표준편차가 아니라 분산을 누적합니다. 표준편차의 평균과 분산의 평균의
+# 쓰고 ε을 더하며, 이동 통계로 표준편차가 아니라 분산을 누적합니다. `eps`는 아주 작게 줄 수는 있어도
+# 0으로 둘 수는 없습니다(학습 모드에서 `ValueError`). 표준편차의 평균과 분산의 평균의
 # 제곱근은 같지 않으므로 이동 통계도 정확히 같아지지는 않습니다.
 #
 # </details>
