@@ -56,7 +56,7 @@ from bnref.course.viz import use_korean_font
 #    얼마나 퍼져 있는지를 그대로 재는 편향 분산(biased variance, $n$으로 나눈 분산)을 썼습니다. 이동
 #    분산은 미니배치의 샘플 몇 개로 데이터 전체의 분산을 **추정**하는 값이라고 보고, 원 논문(Ioffe와
 #    Szegedy, 2015)을 따라 $n - 1$로 나누는 불편 분산을 넣는 것입니다. 이것은 하나의 관례이고 유일한
-#    정답은 아닙니다. CS231n 과제, 「Dive into Deep Learning」(d2l), Keras는 편향 분산을 그대로 쌓습니다.
+#    정답은 아닙니다. CS231n 과제, 「Dive into Deep Learning」(d2l), Keras 3은 편향 분산을 그대로 쌓습니다.
 #    그 차이가 숫자로 얼마나 되는지는 [같은 이름, 다른 관례](18_conventions.py)에서 봅니다.
 #
 # [직접 구현하기](02_implement.py)에서 쓴 4×3 미니배치를 새 층에 한 번 넣어 봅니다.

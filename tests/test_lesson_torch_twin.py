@@ -1,6 +1,6 @@
 """자주 하는 실수 강의의 약속: 층을 bnref 대신 torch.nn으로 바꿔도 출력이 그대로다.
 
-강의 16은 ``BatchNorm1d = bnref.BatchNorm1d`` 한 줄로 층을 고르고, 본문에서 "이 줄을
+강의 17은 ``BatchNorm1d = bnref.BatchNorm1d`` 한 줄로 층을 고르고, 본문에서 "이 줄을
 ``torch.nn.BatchNorm1d``로 바꿔도 모든 출력이 그대로 나온다"고 말합니다. 여기서 실제로 바꿔
 실행하고, 기대 출력(tests/lessons/17_common_mistakes.txt)과 doctest 규칙으로 비교합니다.
 """
