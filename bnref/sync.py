@@ -52,7 +52,7 @@ def combine_moments(counts, means, m2s):
     Returns:
         ``(n, mean, m2)``: 스칼라 텐서, ``(C,)``, ``(C,)``. ``n``이 0이면 평균은 nan입니다.
 
-    Example::
+    Examples::
 
         >>> x = torch.tensor([1.0, 2.0, 3.0, 4.0, 10.0], dtype=torch.float64)
         >>> parts = [x[:2], x[2:2], x[2:]]

@@ -82,27 +82,43 @@ def exact_anchors(html: str) -> str:
     return _DOC_HEADING.sub(lambda m: f'{m[1]}<span id="{m[2]}"></span>', html)
 
 
+_GLUED_HEADING = re.compile(r"(?<=>)(?=<h[1-6][\s>])", flags=re.IGNORECASE)
+
+
+def heading_on_its_own_line(html: str) -> str:
+    """A heading written right after another tag (`</div><h2 id="강의의-도우미">`, where mkdocstrings'
+    output ends) starts a line of its own, for print-site's copy only.
+
+    print-site's pattern takes everything from `<` to the first space as the tag's name, reads
+    `/div><h2` there, and leaves that heading's id unprefixed while it prefixes the heading's `¶` link:
+    the link landed on nothing."""
+    return _GLUED_HEADING.sub("\n", html)
+
+
 @event_priority(-100)
 def on_page_content(html: str, page, config, files) -> str:
     if "print-site" in config.plugins:
-        page.html = exact_anchors(html)  # the attribute print-site's renderer reads
+        page.html = exact_anchors(heading_on_its_own_line(html))  # the attribute print-site's renderer reads
     return html
 
 
 _AUTOREF = re.compile(r'<a class="autorefs[^"]*"(?P<title> title="[^"]*")? href="#(?P<anchor>[^"]+)"[^>]*>(?P<text>.*?)</a>', re.S)
-_ID = re.compile(r'\bid="([^"]+)"')
+_EXACT_ANCHOR = re.compile(r'<span id="([^"]+)"></span>')
 
 
 def print_page_links(html: str) -> str:
-    """Cross-references on the print page that would land on nothing become plain text.
+    """Cross-references on the print page that would not land on an API entry become plain text.
 
     print-site resolves autorefs links itself and points every one of them into the print page,
-    also those to objects the API page does not show (`#torch.nn.Module`). The API page's own
-    entries are found under their exact names (see `exact_anchors`)."""
-    ids = set(_ID.findall(html))
+    also those to objects the API page does not show: it falls back to the first id that contains
+    the name, in set order (`str` -> `#lessons-04_distribution-분포로-보기`: "distribution"
+    contains "str"). On the site's own pages every cross-reference is to an API entry, and the API
+    page's entries are found under their exact names (see `exact_anchors`); the rest are text there
+    too."""
+    entries = set(_EXACT_ANCHOR.findall(html))
 
     def fix(match: re.Match) -> str:
-        if match["anchor"] in ids:
+        if match["anchor"] in entries:
             return match[0]
         return f"<span{match['title'] or ''}>{match['text']}</span>"
 
